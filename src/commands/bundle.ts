@@ -1,0 +1,102 @@
+import type { Command } from 'commander';
+import fs from 'node:fs';
+import path from 'node:path';
+import { progressBar } from '../cli/progress';
+import { action } from '../cli/runtime';
+import { UsageError } from '../core/errors';
+import type { ImportCounts } from '../handlers/bundle/import';
+
+export async function readJsonFile(file: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = file === '-' ? await readStdin() : fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read ${file}: ${(err as Error).message}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`${file === '-' ? 'stdin' : file} is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export function countsLine(counts: ImportCounts): string {
+  const parts = Object.entries(counts)
+    .filter(([, c]) => c.inserted || c.updated)
+    .map(([s, c]) => `${s.replace(/_/g, ' ')} ${c.inserted} inserted, ${c.updated} updated`);
+  return parts.length ? parts.join('; ') : 'nothing to change';
+}
+
+export function registerBundle(program: Command): void {
+  program
+    .command('import')
+    .description('import a bundle (urdb-bundle/1 JSON): upsert by natural key, all or nothing')
+    .argument('<file>', 'the bundle, or - for stdin')
+    .option('--dry-run', 'validate and count what would change; write nothing')
+    .option('-y, --yes', 'replace existing rows without asking')
+    .action(
+      action(async (rt, opts, [file]) => {
+        const raw = await readJsonFile(file!);
+        const { importBundle } = await import('../handlers/bundle/import');
+        const bar = progressBar(!rt.out.opts.quiet);
+        const ctx = await rt.ctx();
+        const { confirm } = await import('../cli/prompts');
+        const started = Date.now();
+        const result = await importBundle(ctx, raw, {
+          dryRun: Boolean(opts.dryRun),
+          onProgress: (p) => bar.update(p.section.replace(/_/g, ' '), p.done, p.total),
+          confirmReplace: opts.yes
+            ? undefined
+            : async (counts) => {
+                bar.finish();
+                const replaced = Object.entries(counts).filter(([, c]) => c.updated).map(([s, c]) => `${c.updated} ${s.replace(/_/g, ' ')}`);
+                return confirm(rt, `The import replaces existing rows (${replaced.join(', ')}). Continue?`);
+              },
+        });
+        bar.finish();
+        for (const w of result.warnings) rt.out.warn(w);
+        const seconds = ((Date.now() - started) / 1000).toFixed(1);
+        rt.out.say(`${result.dry_run ? 'dry run, nothing written: would import' : 'imported'}: ${countsLine(result.counts)} (${seconds} s)`);
+        if (rt.out.opts.json) rt.out.json({ dry_run: result.dry_run, ...result.counts, warnings: result.warnings });
+      }),
+    );
+
+  program
+    .command('export')
+    .description('write the whole database as a bundle (access codes as digests)')
+    .option('-o, --out <file>', 'write to this file instead of stdout')
+    .action(
+      action(async (rt, opts) => {
+        const { exportBundle, formatBundle } = await import('../handlers/bundle/export');
+        const bar = progressBar(!rt.out.opts.quiet);
+        let n = 0;
+        const bundle = await exportBundle(await rt.ctx(), (section) => bar.update(section, ++n, 8));
+        bar.finish();
+        if (opts.out) {
+          const target = path.resolve(opts.out as string);
+          const tmp = `${target}.tmp-${process.pid}`;
+          const fd = fs.openSync(tmp, 'w');
+          try {
+            for (const chunk of formatBundle(bundle)) fs.writeSync(fd, chunk);
+            fs.fsyncSync(fd);
+          } finally {
+            fs.closeSync(fd);
+          }
+          fs.renameSync(tmp, target);
+        } else {
+          for (const chunk of formatBundle(bundle)) process.stdout.write(chunk);
+        }
+        const routes = bundle.report_routes.reduce((s, r) => s + r.unit_ids.length, 0);
+        rt.out.say(
+          `exported ${bundle.regions.length} regions, ${bundle.units.length} units, ${bundle.report_types.length} report types, ` +
+            `${bundle.roles.length} roles, ${bundle.telegram_chats.length} chats, ${routes} routes${opts.out ? ` to ${opts.out}` : ''}`,
+        );
+      }),
+    );
+}

@@ -1,0 +1,65 @@
+import type { Command } from 'commander';
+import { action } from '../cli/runtime';
+
+const HELP = `
+The wire-compatible HTTP API of the old unit-routes-database service (every path also under /api/).
+Probes: GET /healthz (alive), GET /readyz (database answers). Document: GET /openapi.json.
+
+Authentication is opt-in: with URDB_API_TOKEN (or --token) every request but the probes needs
+"Authorization: Bearer <token>". Prefer the variable: a flag is visible in the process list.
+One access-log line per request goes to stderr. SIGTERM or Ctrl-C: stop accepting, finish the requests in
+flight, close the database, exit 0.
+`;
+
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description('serve the HTTP API')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--port <port>', 'port to listen on (0: any free port)', '8000')
+    .option('--token <token>', 'require this bearer token (default: URDB_API_TOKEN)')
+    .option('--workers <n>', 'processes sharing the port', '1')
+    .option('--log-format <format>', 'access log and messages on stderr: text or json', 'text')
+    .option('--pool-size <n>', 'database connections per process', '10')
+    .option('--no-cache', 'answer the route lookups from the database every time (no in-process cache)')
+    .addHelpText('after', HELP)
+    .action(
+      action(async (rt, opts) => {
+        const { z } = await import('zod');
+        const { integer, choice, text } = await import('../core/fields');
+        const { LOG_FORMATS } = await import('../http/log');
+        const input = rt.validate(
+          z.object({
+            host: text({ max: 255 }),
+            port: integer({ min: 0, max: 65535 }),
+            token: text({ max: 4096 }).nullable(),
+            workers: integer({ min: 1, max: 256 }),
+            log_format: choice(LOG_FORMATS),
+            pool_size: integer({ min: 1, max: 1000 }),
+          }),
+          {
+            host: opts.host,
+            port: opts.port,
+            token: opts.token ?? (process.env.URDB_API_TOKEN || null),
+            workers: opts.workers,
+            log_format: opts.logFormat,
+            pool_size: opts.poolSize,
+          },
+          { log_format: '--log-format', pool_size: '--pool-size', token: '--token (or URDB_API_TOKEN)' },
+        );
+        const { resolveTarget, schemaName } = await import('../db/target');
+        const { serve } = await import('../http/serve');
+        await serve({
+          host: input.host,
+          port: input.port,
+          token: input.token,
+          workers: input.workers,
+          logFormat: input.log_format,
+          poolSize: input.pool_size,
+          routeCache: opts.cache !== false,
+          target: resolveTarget({ databaseUrl: rt.globals.databaseUrl }),
+          schema: schemaName(),
+        });
+      }),
+    );
+}

@@ -1,0 +1,202 @@
+/**
+ * node:http around `api.handle`: reads the body (at most 1 MiB), writes the answer, logs one line, and shuts down
+ * gracefully: stop accepting, let in-flight requests finish (their connections close after the answer), then
+ * close what is left.
+ */
+import http from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { UrdbError } from '../core/errors';
+import type { Api } from './api';
+import type { ServerLog } from './log';
+import type { ApiRequest } from './request';
+import { BODY_LIMIT, error, MESSAGES, type ApiResponse } from './response';
+
+export interface ServerOptions {
+  api: Api;
+  host: string;
+  port: number;
+  log?: ServerLog | null;
+  bodyLimit?: number;
+  /** Time to receive a request's headers (slow clients), ms. */
+  headersTimeoutMs?: number;
+  /** Time to receive a whole request, ms. */
+  requestTimeoutMs?: number;
+  /** How long an idle keep-alive connection stays open, ms. */
+  keepAliveTimeoutMs?: number;
+  /** How often node checks the header and request timeouts, ms (its default, 30 s, would stretch a 10 s limit to 40). */
+  timeoutCheckMs?: number;
+}
+
+export interface RunningServer {
+  server: http.Server;
+  address: AddressInfo;
+  /** Requests received and not yet answered. */
+  inFlight(): number;
+  /** Stops accepting, waits for in-flight requests (at most `graceMs`), then closes every connection. */
+  close(graceMs?: number): Promise<void>;
+}
+
+const TIMEOUTS = { headers: 10_000, request: 30_000, keepAlive: 65_000, check: 1_000 };
+
+export async function startServer(opts: ServerOptions): Promise<RunningServer> {
+  const { api } = opts;
+  const log = opts.log ?? null;
+  const bodyLimit = opts.bodyLimit ?? BODY_LIMIT;
+  let inFlight = 0;
+  let closing = false;
+  let drained: (() => void) | null = null;
+
+  function finish(req: http.IncomingMessage, res: http.ServerResponse, started: number, answer: ApiResponse) {
+    if (closing) res.setHeader('connection', 'close');
+    res.writeHead(answer.status, answer.headers);
+    res.end(answer.body);
+    inFlight--;
+    log?.request({
+      method: req.method ?? '',
+      url: req.url ?? '',
+      status: answer.status,
+      ms: performance.now() - started,
+      remote: req.socket.remoteAddress,
+    });
+    if (closing && inFlight === 0) drained?.();
+  }
+
+  function run(req: http.IncomingMessage, res: http.ServerResponse, started: number, body: Buffer | undefined) {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const request: ApiRequest = {
+      method: req.method ?? 'GET',
+      path: q === -1 ? url : url.slice(0, q),
+      query: q === -1 ? '' : url.slice(q + 1),
+      headers: req.headers,
+      body,
+      remoteAddress: req.socket.remoteAddress,
+    };
+    api.handle(request).then(
+      (answer) => finish(req, res, started, answer),
+      (err: unknown) => {
+        log?.event({ kind: 'internal-error', method: request.method, path: request.path, error: err });
+        finish(req, res, started, error(500, MESSAGES.internal));
+      },
+    );
+  }
+
+  /** The body is refused as soon as it is known to be too large; the connection closes after the answer. */
+  function tooLarge(req: http.IncomingMessage, res: http.ServerResponse, started: number) {
+    res.setHeader('connection', 'close');
+    finish(req, res, started, error(413, MESSAGES.tooLarge));
+  }
+
+  function onRequest(req: http.IncomingMessage, res: http.ServerResponse) {
+    const started = performance.now();
+    inFlight++;
+    const length = req.headers['content-length'];
+    if (length === undefined && req.headers['transfer-encoding'] === undefined) {
+      run(req, res, started, undefined); // no body: the common case, answered without waiting for 'end'
+      return;
+    }
+    if (length !== undefined && Number(length) > bodyLimit) {
+      tooLarge(req, res, started);
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let refused = false;
+    req.on('data', (chunk: Buffer) => {
+      if (refused) return;
+      size += chunk.length;
+      if (size > bodyLimit) {
+        refused = true;
+        tooLarge(req, res, started);
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (!refused) run(req, res, started, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
+    });
+    req.on('error', () => {
+      // The client went away mid-body: nothing to answer.
+      if (!refused && !res.headersSent) {
+        refused = true;
+        inFlight--;
+        if (closing && inFlight === 0) drained?.();
+      }
+    });
+  }
+
+  const server = http.createServer(
+    {
+      headersTimeout: opts.headersTimeoutMs ?? TIMEOUTS.headers,
+      requestTimeout: opts.requestTimeoutMs ?? TIMEOUTS.request,
+      keepAliveTimeout: opts.keepAliveTimeoutMs ?? TIMEOUTS.keepAlive,
+      connectionsCheckingInterval: opts.timeoutCheckMs ?? TIMEOUTS.check,
+    },
+    onRequest,
+  );
+  server.on('clientError', onClientError);
+
+  await new Promise<void>((resolve, reject) => {
+    const failed = (err: NodeJS.ErrnoException) => reject(listenError(err, opts.host, opts.port));
+    server.once('error', failed);
+    server.listen({ host: opts.host, port: opts.port }, () => {
+      server.off('error', failed);
+      resolve();
+    });
+  });
+
+  return {
+    server,
+    address: server.address() as AddressInfo,
+    inFlight: () => inFlight,
+    async close(graceMs = 25_000) {
+      if (closing) return;
+      closing = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      if (inFlight > 0) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          new Promise<void>((resolve) => (drained = resolve)),
+          new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs))),
+        ]);
+        clearTimeout(timer);
+      }
+      // Answered connections close after their answer; anything still open now is idle or past the grace time.
+      server.closeAllConnections();
+      await closed;
+    },
+  };
+}
+
+const LISTEN_ERRORS: Record<string, string> = {
+  EADDRINUSE: 'the address is in use (another server on that port?)',
+  EACCES: 'permission denied (ports below 1024 need privileges)',
+  EADDRNOTAVAIL: 'no such address on this machine',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'host name lookup failed',
+};
+
+function listenError(err: NodeJS.ErrnoException, host: string, port: number): Error {
+  const reason = LISTEN_ERRORS[err.code ?? ''];
+  return reason ? new UrdbError('failed', `cannot listen on ${host}:${port}: ${reason}`, { cause: err }) : err;
+}
+
+/** Malformed requests, header overflows and timeouts answer JSON too (node's default is plain text). */
+function onClientError(err: NodeJS.ErrnoException, socket: Socket) {
+  if (err.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const [status, reason, message] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'Request Header Fields Too Large', 'Request header fields too large']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'Request Timeout', 'Request timeout']
+        : [400, 'Bad Request', 'Bad request'];
+  const body = JSON.stringify({ message, extra: {} });
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json; charset=utf-8\r\n` +
+      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
+}
