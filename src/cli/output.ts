@@ -121,7 +121,7 @@ export class Output {
     const table = new Table({ ...(heading ? { head: heading } : {}), style: { head: [], border: [] }, wordWrap: false });
     table.push(...rows);
     let text = table.toString();
-    if (color) text = text.replace(/[─│┌┐└┘├┤┬┴┼]+/g, (b) => `\x1b[90m${b}\x1b[39m`);
+    if (color) text = text.replace(/[\u2500\u2502\u250c\u2510\u2514\u2518\u251c\u2524\u252c\u2534\u253c]+/g, (b) => `\x1b[90m${b}\x1b[39m`);
     this.out.write(text + '\n');
   }
 }
