@@ -4,6 +4,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Sql } from '../src/db/client';
 import { importBundle } from '../src/handlers/bundle/import';
+import { parseTokensFile } from '../src/http/tokens';
 import { UUID } from './support/bundles';
 import { freshDatabase } from './support/db';
 import { client, err, invalid, JSON_TYPE } from './support/http';
@@ -220,6 +221,58 @@ describe('§1 auth (opt-in bearer token)', () => {
     expect((await secured.call('GET', '/healthz')).json).toEqual({ status: 'ok' });
     expect((await secured.call('GET', '/readyz')).json).toEqual({ status: 'ok' });
     expect((await secured.call('HEAD', '/api/healthz/')).status).toBe(200);
+  });
+});
+
+describe('§1 auth: one named token per caller', () => {
+  const tokens = [
+    { name: 'bot', secret: 'bot-secret-0123456789' },
+    { name: 'router', secret: 'router-secret-0123456789' },
+  ];
+  const named = client(db.sql, { tokens, token: 'the default one' });
+
+  it('each token passes, any other is 401; --token is the token named "default"', async () => {
+    for (const secret of ['bot-secret-0123456789', 'router-secret-0123456789', 'the default one']) {
+      expect((await named.call('GET', '/units/', { headers: { authorization: `Bearer ${secret}` } })).status).toBe(200);
+    }
+    for (const secret of ['bot-secret-012345678', 'bot-secret-0123456789x', 'bot', 'router-secret-0123456789 bot-secret-0123456789']) {
+      expect((await named.call('GET', '/units/', { headers: { authorization: `Bearer ${secret}` } })).status).toBe(401);
+    }
+  });
+
+  it("the audit log records the name of the token a change came with, never its secret", async () => {
+    const before = Number((await db.sql`select coalesce(max(id), 0) as id from audit_log`)[0]!.id);
+    const res = await named.call('POST', '/telegram-chats/', {
+      headers: { authorization: 'Bearer router-secret-0123456789' },
+      body: { chat_id: 777001, type: 'PRIVATE', title: 'Token test' },
+    });
+    expect(res.status).toBe(201);
+    const rows = await db.sql<{ actor: Record<string, unknown> }[]>`select actor from audit_log where id > ${before}`;
+    expect(rows.length).toBeGreaterThan(0);
+    for (const r of rows) {
+      expect(r.actor).toMatchObject({ via: 'api', user: 'api', token: 'router', address: '127.0.0.1' });
+      expect(JSON.stringify(r.actor)).not.toContain('secret');
+    }
+    await db.sql`delete from telegram_chat where chat_id = 777001`;
+  });
+});
+
+describe('tokens file', () => {
+  it('reads "name secret" lines (the secret is the rest of the line), skipping blanks and comments', () => {
+    expect(parseTokensFile('# callers\nbot   s3cret with spaces  \r\n\nrouter\tr0uter\n', 'tokens')).toEqual([
+      { name: 'bot', secret: 's3cret with spaces' },
+      { name: 'router', secret: 'r0uter' },
+    ]);
+  });
+
+  it.each([
+    ['bot\n', 'tokens, line 1: expected "name secret"'],
+    ['bot a\nbot b\n', 'tokens, line 2: the name "bot" is used twice'],
+    ['bot a\nrouter a\n', 'tokens, line 2: this secret is also the secret of another token'],
+    ['b/t a\n', 'tokens, line 1: the name "b/t" is not a plain name (letters, digits, _ . -; up to 64)'],
+    ['# nothing\n\n', 'tokens holds no token ("name secret" lines)'],
+  ])('refuses %j: %s', (text, message) => {
+    expect(() => parseTokensFile(text, 'tokens')).toThrow(message);
   });
 });
 

@@ -86,6 +86,40 @@ describe('urdb serve', () => {
     }
   });
 
+  it('--tokens-file (or URDB_API_TOKENS_FILE): each named token passes, the audit log names it', async () => {
+    const file = `${fs.mkdtempSync('/tmp/urdb-tokens-')}/tokens`;
+    fs.writeFileSync(file, '# one per caller\nbot bot-secret-1\nrouter router-secret-2\n', { mode: 0o600 });
+    for (const [args, extra] of [
+      [['--tokens-file', file], {}],
+      [[], { URDB_API_TOKENS_FILE: file }],
+    ] as const) {
+      const serve = await startServe([...args], { ...env, ...extra });
+      try {
+        expect((await fetch(`${serve.url}/units/`)).status).toBe(401);
+        expect((await fetch(`${serve.url}/units/`, { headers: { authorization: 'Bearer bot-secret-1' } })).status).toBe(200);
+        const created = await fetch(`${serve.url}/telegram-chats/`, {
+          method: 'POST',
+          headers: { authorization: 'Bearer router-secret-2', 'content-type': 'application/json' },
+          body: JSON.stringify({ chat_id: 880001, type: 'PRIVATE', title: 'Tokens file' }),
+        });
+        expect(created.status).toBe(201);
+      } finally {
+        expect((await serve.stop()).code).toBe(0);
+      }
+      const log = await urdb(['log', '--entity', 'telegram_chat', '--chat', '880001', '--json'], { url: db.url });
+      expect(log.code).toBe(0);
+      expect(JSON.parse(log.stdout)[0].actor).toMatchObject({ via: 'api', token: 'router' });
+      await db.sql`delete from telegram_chat where chat_id = 880001`;
+    }
+    const missing = await urdb(['serve', '--tokens-file', `${file}.nope`], { url: db.url });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toBe(`urdb: cannot read the tokens file ${file}.nope: no such file\n`);
+    fs.writeFileSync(file, 'bot\n');
+    const bad = await urdb(['serve', '--tokens-file', file], { url: db.url });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toBe(`urdb: ${file}, line 1: expected "name secret"\n`);
+  });
+
   it('warns on stderr when listening beyond loopback without a token, not with one', async () => {
     const open = await startServe(['--host', '0.0.0.0'], env);
     await open.stop();

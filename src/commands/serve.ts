@@ -1,5 +1,8 @@
+import fs from 'node:fs';
 import type { Command } from 'commander';
 import { action } from '../cli/runtime';
+import { UsageError } from '../core/errors';
+import type { ApiToken } from '../http/tokens';
 
 const HELP = `
 The wire-compatible HTTP API of the old unit-routes-database service (every path also under /api/).
@@ -7,6 +10,9 @@ Probes: GET /healthz (alive), GET /readyz (database answers). Document: GET /ope
 
 Authentication is opt-in: with URDB_API_TOKEN (or --token) every request but the probes needs
 "Authorization: Bearer <token>". Prefer the variable: a flag is visible in the process list.
+One token per caller: --tokens-file (or URDB_API_TOKENS_FILE), a file of "name secret" lines; the audit log
+records the name of the token each change came with. Both may be given.
+
 One access-log line per request goes to stderr. SIGTERM or Ctrl-C: stop accepting, finish the requests in
 flight, close the database, exit 0.
 `;
@@ -17,7 +23,8 @@ export function registerServe(program: Command): void {
     .description('serve the HTTP API')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <port>', 'port to listen on (0: any free port)', '8000')
-    .option('--token <token>', 'require this bearer token (default: URDB_API_TOKEN)')
+    .option('--token <token>', 'require this bearer token, named "default" (default: URDB_API_TOKEN)')
+    .option('--tokens-file <file>', 'require one of these named tokens: "name secret" lines (default: URDB_API_TOKENS_FILE)')
     .option('--workers <n>', 'processes sharing the port', '1')
     .option('--log-format <format>', 'access log and messages on stderr: text or json', 'text')
     .option('--pool-size <n>', 'database connections per process', '10')
@@ -47,12 +54,26 @@ export function registerServe(program: Command): void {
           },
           { log_format: '--log-format', pool_size: '--pool-size', token: '--token (or URDB_API_TOKEN)' },
         );
+        const tokens: ApiToken[] = input.token === null ? [] : [{ name: 'default', secret: input.token }];
+        const tokensFile = opts.tokensFile ?? (process.env.URDB_API_TOKENS_FILE || undefined);
+        if (tokensFile !== undefined) {
+          const { parseTokensFile } = await import('../http/tokens');
+          const text = await fs.promises.readFile(tokensFile, 'utf8').catch((err: NodeJS.ErrnoException) => {
+            throw new UsageError(`cannot read the tokens file ${tokensFile}: ${err.code === 'ENOENT' ? 'no such file' : err.code ?? err.message}`);
+          });
+          for (const t of parseTokensFile(text, tokensFile)) {
+            if (tokens.some((o) => o.secret === t.secret || o.name === t.name)) {
+              throw new UsageError(`${tokensFile}: the token "${t.name}" repeats the name or the secret of --token (or URDB_API_TOKEN)`);
+            }
+            tokens.push(t);
+          }
+        }
         const { resolveTarget, schemaName } = await import('../db/target');
         const { serve } = await import('../http/serve');
         await serve({
           host: input.host,
           port: input.port,
-          token: input.token,
+          tokens,
           workers: input.workers,
           logFormat: input.log_format,
           poolSize: input.pool_size,

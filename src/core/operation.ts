@@ -10,8 +10,10 @@ import { INT32, integer, page, validate } from './fields';
 /** Who makes a change: recorded with it (audit log) and used for role checks. */
 export interface Actor {
   via: 'cli' | 'api' | 'system';
-  /** OS user (CLI), `api` or the token's name (API). */
+  /** OS user (CLI), `api` (API). */
   user: string;
+  /** The name of the bearer token the request came with (API with tokens). */
+  token?: string;
   address?: string;
   userChatId?: number;
 }

@@ -9,7 +9,7 @@ import { fetchLimit, listOperation, toPage } from '../core/operation';
 export interface AuditEntry {
   id: number;
   at: Date;
-  actor: { via: string; user: string; address?: string; userChatId?: number };
+  actor: { via: string; user: string; token?: string; address?: string; userChatId?: number };
   entity: string;
   action: 'insert' | 'update' | 'delete';
   key: Record<string, unknown>;
@@ -110,6 +110,7 @@ export function describeChange(e: AuditEntry): string {
 
 export function describeActor(a: AuditEntry['actor']): string {
   const parts = [a.via === 'sql' ? `sql:${a.user}` : `${a.via}:${a.user}`];
+  if (a.token) parts.push(`token ${a.token}`);
   if (a.address) parts.push(`from ${a.address}`);
   if (a.userChatId !== undefined) parts.push(`as ${a.userChatId}`);
   return parts.join(' ');

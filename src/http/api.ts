@@ -4,7 +4,6 @@
  * endpoint declares, validates it with the handler's own schema, runs the handler and maps errors through THE
  * error map (core/errors.ts).
  */
-import crypto from 'node:crypto';
 import type { RouteLookupCache } from '../cache/route-lookup';
 import { UrdbError } from '../core/errors';
 import type { Actor, Ctx } from '../core/operation';
@@ -16,6 +15,7 @@ import { readInput } from './input';
 import { openapiDocument } from './openapi';
 import { BodyError, bearerToken, type ApiRequest } from './request';
 import { BODY_LIMIT, empty, error, fromError, json, MESSAGES, withoutBody, type ApiResponse } from './response';
+import { TokenCheck, type ApiToken } from './tokens';
 import { compileRouter, type CompiledResource, type Match, type Method, type Resource, type Router } from './router';
 
 export type { ApiRequest } from './request';
@@ -31,8 +31,10 @@ export type ApiEvent =
 
 export interface ApiOptions {
   sql: Sql;
-  /** When set, every request but the health probes needs `Authorization: Bearer <token>`. */
+  /** When set, every request but the health probes needs `Authorization: Bearer <token>` (the token "default"). */
   token?: string | null;
+  /** Named tokens (one per caller); the name of the token a change came with goes to the audit log. */
+  tokens?: readonly ApiToken[];
   /** Told after each write commits. */
   afterCommit?: Ctx['afterCommit'];
   /** The route lookup cache of the two lookups (the hot path); cleared here by this process's own writes. */
@@ -56,7 +58,7 @@ const API_USER = 'api';
 export function createApi(opts: ApiOptions): Api {
   const bodyLimit = opts.bodyLimit ?? BODY_LIMIT;
   const onEvent = opts.onEvent ?? defaultOnEvent;
-  const expectedToken = opts.token ? digest(opts.token) : null;
+  const tokens = new TokenCheck([...(opts.token ? [{ name: 'default', secret: opts.token }] : []), ...(opts.tokens ?? [])]);
   const { routeCache } = opts;
   const afterCommit = routeCache
     ? (tables: readonly string[]) => {
@@ -76,10 +78,6 @@ export function createApi(opts: ApiOptions): Api {
   const optionsAnswers = new Map<CompiledResource<Endpoint>, ApiResponse>();
   let databaseDown = false;
 
-  function authorized(req: ApiRequest): boolean {
-    const given = bearerToken(req.headers);
-    return given !== null && crypto.timingSafeEqual(digest(given), expectedToken!);
-  }
 
   function options(resource: CompiledResource<Endpoint>): ApiResponse {
     let answer = optionsAnswers.get(resource);
@@ -105,10 +103,10 @@ export function createApi(opts: ApiOptions): Api {
     return fromError(e);
   }
 
-  async function dispatch(ep: Endpoint, match: Match<Endpoint>, req: ApiRequest): Promise<ApiResponse> {
+  async function dispatch(ep: Endpoint, match: Match<Endpoint>, req: ApiRequest, token: string | null): Promise<ApiResponse> {
     try {
       const input = readInput(ep, match, req, bodyLimit);
-      const ctx = ep.writes ? writeCtx(ep, input, req) : readCtx;
+      const ctx = ep.writes ? writeCtx(ep, input, req, token) : readCtx;
       const result = await ep.run(ctx, input);
       if (databaseDown && ep.database !== false) {
         databaseDown = false;
@@ -121,8 +119,9 @@ export function createApi(opts: ApiOptions): Api {
     }
   }
 
-  function writeCtx(ep: Endpoint, input: unknown, req: ApiRequest): Ctx {
+  function writeCtx(ep: Endpoint, input: unknown, req: ApiRequest, token: string | null): Ctx {
     const actor: Actor = { via: 'api', user: API_USER };
+    if (token !== null) actor.token = token;
     if (req.remoteAddress) actor.address = req.remoteAddress;
     const userChatId = ep.actingChat?.(input);
     if (userChatId !== undefined) actor.userChatId = userChatId;
@@ -142,7 +141,8 @@ export function createApi(opts: ApiOptions): Api {
 
   async function answer(req: ApiRequest): Promise<ApiResponse> {
     const match = router.match(req.path);
-    if (expectedToken && !(match && isPublic(match.resource)) && !authorized(req)) {
+    const token = tokens.enabled ? tokens.match(bearerToken(req.headers)) : null;
+    if (tokens.enabled && token === null && !(match && isPublic(match.resource))) {
       return error(401, MESSAGES.unauthenticated, { 'www-authenticate': 'Bearer' });
     }
     if (!match) return error(404, MESSAGES.notFound);
@@ -150,7 +150,7 @@ export function createApi(opts: ApiOptions): Api {
     if (method === 'OPTIONS') return options(match.resource);
     const ep = match.resource.methods[(method === 'HEAD' ? 'GET' : method) as Method];
     if (!ep) return error(405, MESSAGES.methodNotAllowed(method), { allow: match.resource.allow });
-    return dispatch(ep, match, req);
+    return dispatch(ep, match, req, token);
   }
 }
 
@@ -169,9 +169,6 @@ function isPublic(resource: CompiledResource<Endpoint>): boolean {
   return resource.methods.GET?.public === true;
 }
 
-function digest(token: string): Buffer {
-  return crypto.createHash('sha256').update(token).digest();
-}
 
 function defaultOnEvent(event: ApiEvent): void {
   switch (event.kind) {

@@ -14,11 +14,13 @@ import type { Target } from '../db/target';
 import { createApi } from './api';
 import { ServerLog, type LogFormat } from './log';
 import { startServer } from './server';
+import type { ApiToken } from './tokens';
 
 export interface ServeOptions {
   host: string;
   port: number;
-  token: string | null;
+  /** Bearer tokens, by name; none: the API is open (to whoever can reach it). */
+  tokens: ApiToken[];
   workers: number;
   logFormat: LogFormat;
   /** Connections per process. */
@@ -87,7 +89,7 @@ async function serveProcess(opts: ServeOptions, worker: number | null): Promise<
     : null;
   try {
     await listener?.ready;
-    const api = createApi({ sql: db.sql, token: opts.token, endpoint: db.endpoint, routeCache, onEvent: (e) => log.event(e) });
+    const api = createApi({ sql: db.sql, tokens: opts.tokens, endpoint: db.endpoint, routeCache, onEvent: (e) => log.event(e) });
     const running = await startServer({ api, host: opts.host, port: opts.port, log });
     // Workers tell the primary their port (the cluster's own 'listening' event can report -1 for a shared handle).
     if (worker === null) announce(log, opts, running.address.port, db.description);
@@ -137,7 +139,7 @@ function announce(log: ServerLog, opts: ServeOptions, port: number, database: st
     url: urlOf(opts.host, port),
     workers,
   });
-  if (!opts.token && !isLoopback(opts.host)) {
+  if (opts.tokens.length === 0 && !isLoopback(opts.host)) {
     log.message(
       'warning',
       `listening on ${opts.host} without a token: anyone who can reach this port can read and change routes; ` +
