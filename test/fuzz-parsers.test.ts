@@ -476,7 +476,8 @@ describe('the command line', () => {
         const r = await urdb(['--no-input', ...args], { url: db.url, timeoutMs: 30_000 });
         const where = JSON.stringify(args);
         if (r.code === null || ![0, 1, 2, 3].includes(r.code)) failures.push(`${where}: exit ${r.code ?? r.signal}\n${r.stderr}`);
-        if (/^\s+at .*(?:\(.*:\d+:\d+\)|file:|node:)|unexpected error|database error|SQLSTATE/m.test(r.stderr)) failures.push(`${where}: ${r.stderr}`);
+        // (The help's legend of exit codes says "database error": only messages count, and they start with "urdb:".)
+        if (/^\s+at .*(?:\(.*:\d+:\d+\)|file:|node:)|^urdb: .*(?:unexpected error|database error|SQLSTATE)/m.test(r.stderr)) failures.push(`${where}: ${r.stderr}`);
         if (r.code !== 0) {
           const lines = r.stderr.split('\n').filter((l) => l !== '');
           // A message line; a bundle's problems are indented below it; commander adds a usage hint.
