@@ -254,6 +254,10 @@ describe('urdb units import', () => {
     const refused = await urdb(['units', 'import', '-'], { url: db.url, input: json });
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('line 2 (item 1): region: region "Уфа" does not exist');
+    const dry = await urdb(['units', 'import', '-', '--create-regions', '--dry-run'], { url: db.url, input: json });
+    expect(dry.code).toBe(0);
+    expect(dry.stderr).toContain('warning: would create 1 region named by units\n');
+    expect((await db.sql`select count(*)::int as n from region where name = 'Уфа'`)[0]!.n).toBe(0);
     const done = await urdb(['units', 'import', '-', '--create-regions'], { url: db.url, input: json });
     expect(done).toMatchObject({ code: 0, stderr: 'warning: created 1 region named by units\nimported units: 1 inserted, 0 updated, 0 unchanged\n' });
 

@@ -269,7 +269,7 @@ export async function importBundle(ctx: Ctx, raw: unknown, opts: ImportOptions =
           returning id
         `;
         counts.regions.inserted += created.count;
-        if (created.count) warnings.push(`created ${created.count} region${created.count > 1 ? 's' : ''} named by units`);
+        if (created.count) warnings.push(`${opts.dryRun ? 'would create' : 'created'} ${created.count} region${created.count > 1 ? 's' : ''} named by units`);
         tally(counts.units, await tx<{ inserted: boolean }[]>`
           insert into unit (id, name, uuid, office_manager_account_name, dodo_is_api_account_name,
                             shift_manager_account_name, region_id, department_id)
