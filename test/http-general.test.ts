@@ -4,7 +4,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Sql } from '../src/db/client';
 import { importBundle } from '../src/handlers/bundle/import';
-import { parseTokensFile } from '../src/http/tokens';
+import { apiTokens, parseTokensFile } from '../src/http/tokens';
 import { UUID } from './support/bundles';
 import { freshDatabase } from './support/db';
 import { client, err, invalid, JSON_TYPE } from './support/http';
@@ -273,6 +273,14 @@ describe('tokens file', () => {
     ['# nothing\n\n', 'tokens holds no token ("name secret" lines)'],
   ])('refuses %j: %s', (text, message) => {
     expect(() => parseTokensFile(text, 'tokens')).toThrow(message);
+  });
+
+  it('--token is the token named "default"; a named token may not repeat its name or secret', () => {
+    expect(apiTokens('s', [{ name: 'bot', secret: 'b' }])).toEqual([{ name: 'default', secret: 's' }, { name: 'bot', secret: 'b' }]);
+    expect(apiTokens(null)).toEqual([]);
+    const repeated = 'the token "bot" repeats the name or the secret of another token (--token, URDB_API_TOKEN)';
+    expect(() => apiTokens('s', [{ name: 'bot', secret: 's' }])).toThrow(repeated);
+    expect(() => apiTokens(null, [{ name: 'bot', secret: 'a' }, { name: 'bot', secret: 'b' }])).toThrow(repeated);
   });
 });
 

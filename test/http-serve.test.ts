@@ -113,7 +113,7 @@ describe('urdb serve', () => {
     }
     const missing = await urdb(['serve', '--tokens-file', `${file}.nope`], { url: db.url });
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toBe(`urdb: cannot read the tokens file ${file}.nope: no such file\n`);
+    expect(missing.stderr).toBe(`urdb: cannot read ${file}.nope: no such file\n`);
     fs.writeFileSync(file, 'bot\n');
     const bad = await urdb(['serve', '--tokens-file', file], { url: db.url });
     expect(bad.code).toBe(2);

@@ -5,25 +5,15 @@ import { progressBar } from '../cli/progress';
 import { action } from '../cli/runtime';
 import { UsageError } from '../core/errors';
 import type { ImportCounts } from '../handlers/bundle/import';
+import { readText } from './common';
 
 export async function readJsonFile(file: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = file === '-' ? await readStdin() : fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new UsageError(`cannot read ${file}: ${(err as Error).message}`);
-  }
+  const text = await readText(file);
   try {
     return JSON.parse(text);
   } catch (err) {
     throw new UsageError(`${file === '-' ? 'stdin' : file} is not valid JSON: ${(err as Error).message}`);
   }
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 export function countsLine(counts: ImportCounts): string {

@@ -1,5 +1,20 @@
 import type { Command } from 'commander';
+import fs from 'node:fs';
 import type { Runtime } from '../cli/runtime';
+import { UsageError } from '../core/errors';
+
+/** A file's text, or stdin's for `-`; a file that cannot be read is a usage error (exit 2) naming it. */
+export async function readText(file: string): Promise<string> {
+  try {
+    if (file !== '-') return await fs.promises.readFile(file, 'utf8');
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks).toString('utf8');
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new UsageError(`cannot read ${file}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`);
+  }
+}
 
 /** --limit/--offset/--all on a list command. */
 export function pageOptions(cmd: Command): Command {

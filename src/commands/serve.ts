@@ -1,8 +1,6 @@
-import fs from 'node:fs';
 import type { Command } from 'commander';
 import { action } from '../cli/runtime';
-import { UsageError } from '../core/errors';
-import type { ApiToken } from '../http/tokens';
+import { readText } from './common';
 
 const HELP = `
 The wire-compatible HTTP API of the old unit-routes-database service (every path also under /api/).
@@ -54,20 +52,9 @@ export function registerServe(program: Command): void {
           },
           { log_format: '--log-format', pool_size: '--pool-size', token: '--token (or URDB_API_TOKEN)' },
         );
-        const tokens: ApiToken[] = input.token === null ? [] : [{ name: 'default', secret: input.token }];
         const tokensFile = opts.tokensFile ?? (process.env.URDB_API_TOKENS_FILE || undefined);
-        if (tokensFile !== undefined) {
-          const { parseTokensFile } = await import('../http/tokens');
-          const text = await fs.promises.readFile(tokensFile, 'utf8').catch((err: NodeJS.ErrnoException) => {
-            throw new UsageError(`cannot read the tokens file ${tokensFile}: ${err.code === 'ENOENT' ? 'no such file' : err.code ?? err.message}`);
-          });
-          for (const t of parseTokensFile(text, tokensFile)) {
-            if (tokens.some((o) => o.secret === t.secret || o.name === t.name)) {
-              throw new UsageError(`${tokensFile}: the token "${t.name}" repeats the name or the secret of --token (or URDB_API_TOKEN)`);
-            }
-            tokens.push(t);
-          }
-        }
+        const { apiTokens, parseTokensFile } = await import('../http/tokens');
+        const tokens = apiTokens(input.token, tokensFile === undefined ? [] : parseTokensFile(await readText(tokensFile), tokensFile));
         const { resolveTarget, schemaName } = await import('../db/target');
         const { serve } = await import('../http/serve');
         await serve({

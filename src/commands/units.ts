@@ -1,11 +1,10 @@
 import type { Command } from 'commander';
-import fs from 'node:fs';
 import path from 'node:path';
 import { progressBar } from '../cli/progress';
 import { action, type Runtime } from '../cli/runtime';
 import { counted, plural, quoted } from '../cli/text';
 import { UsageError } from '../core/errors';
-import { pageInput, pageOptions, printPageHint } from './common';
+import { pageInput, pageOptions, printPageHint, readText } from './common';
 
 /** The flags that set a unit's fields, by field (flags are the API's field names without `_name`). */
 const FIELD_FLAGS = {
@@ -215,17 +214,6 @@ Every bad row is reported with its line number and nothing is written.`,
         if (rt.out.opts.json) rt.out.json(result);
       }),
     );
-}
-
-async function readText(file: string): Promise<string> {
-  try {
-    if (file !== '-') return fs.readFileSync(file, 'utf8');
-    const chunks: Buffer[] = [];
-    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-    return Buffer.concat(chunks).toString('utf8');
-  } catch (err) {
-    throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
-  }
 }
 
 function importFormat(file: string, text: string, given: unknown): 'csv' | 'json' {

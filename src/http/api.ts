@@ -15,7 +15,7 @@ import { readInput } from './input';
 import { openapiDocument } from './openapi';
 import { BodyError, bearerToken, type ApiRequest } from './request';
 import { BODY_LIMIT, empty, error, fromError, json, MESSAGES, withoutBody, type ApiResponse } from './response';
-import { TokenCheck, type ApiToken } from './tokens';
+import { apiTokens, TokenCheck, type ApiToken } from './tokens';
 import { compileRouter, type CompiledResource, type Match, type Method, type Resource, type Router } from './router';
 
 export type { ApiRequest } from './request';
@@ -58,7 +58,7 @@ const API_USER = 'api';
 export function createApi(opts: ApiOptions): Api {
   const bodyLimit = opts.bodyLimit ?? BODY_LIMIT;
   const onEvent = opts.onEvent ?? defaultOnEvent;
-  const tokens = new TokenCheck([...(opts.token ? [{ name: 'default', secret: opts.token }] : []), ...(opts.tokens ?? [])]);
+  const tokens = new TokenCheck(apiTokens(opts.token, opts.tokens));
   const { routeCache } = opts;
   const afterCommit = routeCache
     ? (tables: readonly string[]) => {
@@ -77,7 +77,6 @@ export function createApi(opts: ApiOptions): Api {
   );
   const optionsAnswers = new Map<CompiledResource<Endpoint>, ApiResponse>();
   let databaseDown = false;
-
 
   function options(resource: CompiledResource<Endpoint>): ApiResponse {
     let answer = optionsAnswers.get(resource);
@@ -168,7 +167,6 @@ function compile(resources: Resource<EndpointDef>[]): Router<Endpoint> {
 function isPublic(resource: CompiledResource<Endpoint>): boolean {
   return resource.methods.GET?.public === true;
 }
-
 
 function defaultOnEvent(event: ApiEvent): void {
   switch (event.kind) {

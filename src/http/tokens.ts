@@ -40,6 +40,18 @@ export function parseTokensFile(text: string, file: string): ApiToken[] {
   return tokens;
 }
 
+/** `--token` (the token named "default") and the named tokens, as one list: no name or secret twice. */
+export function apiTokens(token: string | null | undefined, named: readonly ApiToken[] = []): ApiToken[] {
+  const tokens: ApiToken[] = token ? [{ name: 'default', secret: token }] : [];
+  for (const t of named) {
+    if (tokens.some((o) => o.secret === t.secret || o.name === t.name)) {
+      throw new UsageError(`the token "${t.name}" repeats the name or the secret of another token (--token, URDB_API_TOKEN)`);
+    }
+    tokens.push(t);
+  }
+  return tokens;
+}
+
 /** Which token a request carries: compares digests in constant time, and always against every token. */
 export class TokenCheck {
   private readonly digests: { name: string; digest: Buffer }[];
