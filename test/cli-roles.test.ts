@@ -250,6 +250,12 @@ describe('urdb roles assign / unassign', () => {
       [2, 'urdb: <chat> is required; give it as an argument, or run on a terminal to be asked\n'],
     ]);
     expect(await state(db)).toEqual(before);
+    // A code being presented is not judged for its strength: one line, the API's message and what to do.
+    const wrong = await run(['roles', 'assign', '42', '--access-code', 'zq9']);
+    expect([wrong.code, wrong.stderr]).toEqual([
+      1,
+      'urdb: Role is not found; no role has this code, or the chat made 5 wrong tries within 10 minutes; check the code, or give the role by name with --role\n',
+    ]);
   });
 
   it('unassign needs --yes without a terminal; the routes stay; a chat without a role is a no-op', async () => {

@@ -38,11 +38,14 @@ const GRANT_FLAGS = { units: '--units', regions: '--regions', report_types: '--r
 
 const hasGrants = (g: ReturnType<typeof grantInput>) => g.units.length + g.regions.length + g.report_types.length > 0;
 
-/** The access code of --access-code (value, `-` for stdin, or alone to type it), warned about when short. */
-async function accessCode(rt: Runtime, value: string | boolean | undefined): Promise<string | undefined> {
+/**
+ * The access code of --access-code (value, `-` for stdin, or alone to type it). A code being chosen (a role's new
+ * code) is warned about when short; a code being presented (assign) is not.
+ */
+async function accessCode(rt: Runtime, value: string | boolean | undefined, use: 'choose' | 'present'): Promise<string | undefined> {
   const { askSecret } = await import('../cli/prompts-admin');
   const code = await askSecret(rt, value, { flag: '--access-code', message: 'Access code' });
-  if (code !== undefined && code.trim() !== '' && code.trim().length < SHORT_CODE) {
+  if (use === 'choose' && code !== undefined && code.trim() !== '' && code.trim().length < SHORT_CODE) {
     rt.out.warn(`an access code of ${code.trim().length} characters is easy to guess; leave out --access-code to have a strong one generated`);
   }
   return code;
@@ -142,7 +145,7 @@ export function registerRoles(program: Command): void {
       const { createRole } = await import('../handlers/roles');
       const { askText } = await import('../cli/prompts');
       const name = await askText(rt, { value: opts.name, flag: '--name', message: 'Role name', schema: createRole.input.shape.name });
-      const code = await accessCode(rt, opts.accessCode);
+      const code = await accessCode(rt, opts.accessCode, 'choose');
       const grants = grantInput(opts);
       if (!hasGrants(grants) && rt.interactive) {
         const { pickUnits, pickReportTypes } = await import('../cli/prompts-admin');
@@ -254,7 +257,7 @@ export function registerRoles(program: Command): void {
         const { rotateRoleCode } = await import('../handlers/roles');
         const { askRole } = await import('../cli/prompts');
         const role = await askRole(rt, ref, { flag: '<role>', message: 'Role whose code to replace' });
-        const code = await accessCode(rt, opts.accessCode);
+        const code = await accessCode(rt, opts.accessCode, 'choose');
         const input = rt.validate(rotateRoleCode.input, { role, access_code: code }, { role: '<role>' });
         const rotated = await rotateRoleCode.run(await rt.ctx(), input);
         printCode(rt, `replaced the access code of ${roleName(rotated)} (the old one no longer works)`, rotated.access_code, rotated);
@@ -307,7 +310,7 @@ export function registerRoles(program: Command): void {
         const ctx = await rt.ctx();
         let result: { role_id: number; role: string; deleted_routes: number; chat_id: number; title: string };
         if (opts.accessCode !== undefined) {
-          const code = await accessCode(rt, opts.accessCode);
+          const code = await accessCode(rt, opts.accessCode, 'present');
           const chat = await chatRef(ctx.sql, chatText);
           const input = rt.validate(assignRoleInput, { chat_id: chat.chat_id, access_code: code });
           try {
