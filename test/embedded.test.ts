@@ -19,6 +19,7 @@ import { BIN, ROOT, cleanEnv, urdb, type CliResult } from './support/cli';
 const isRoot = process.getuid?.() === 0;
 const homes: string[] = [];
 const scratch: string[] = [];
+const scratchModes: (() => void)[] = [];
 
 /** A fresh URDB_HOME; mode 755 so that, under root, the server user can enter it. */
 function newHome(): string {
@@ -34,6 +35,7 @@ afterAll(async () => {
     fs.rmSync(home, { recursive: true, force: true });
   }
   for (const dir of scratch) fs.rmSync(dir, { recursive: true, force: true });
+  for (const restore of scratchModes) restore();
 }, 60_000);
 
 const envFor = (home: string) => ({ URDB_HOME: home, URDB_EMBEDDED_NOSYNC: '1' });
@@ -349,6 +351,8 @@ describe.skipIf(!isRoot)('as a normal user (the "urdb" user, through runuser)', 
         child.on('error', reject);
         child.on('close', (code) => resolve({ code, stderr }));
       });
+    const closeUp = letOthersThrough(ROOT);
+    scratchModes.push(closeUp);
     const first = await asUser(['units', 'list']);
     expect(first.code, first.stderr).toBe(0);
     expect(first.stderr.trim()).toMatch(CREATED(home));
@@ -379,6 +383,26 @@ describe.skipIf(!isRoot)('as root', () => {
     expect(fs.statSync(locked).mode & 0o777).toBe(0o700);
   });
 });
+
+/**
+ * The urdb user runs urdb from this checkout, so it must be able to pass through the checkout's directories; a
+ * checkout in a private directory (CI clones into `mktemp -d`, mode 700) would stop it before urdb starts. Adds the
+ * search bit for others where it is missing, and returns what puts the modes back.
+ */
+function letOthersThrough(dir: string): () => void {
+  const changed: [string, number][] = [];
+  for (let d = dir; ; d = path.dirname(d)) {
+    const mode = fs.statSync(d).mode & 0o7777;
+    if ((mode & 0o001) === 0) {
+      fs.chmodSync(d, mode | 0o001);
+      changed.push([d, mode]);
+    }
+    if (d === path.dirname(d)) break;
+  }
+  return () => {
+    for (const [d, mode] of changed) fs.chmodSync(d, mode);
+  };
+}
 
 /** A process whose command line names the home's temporary directories (an initdb left by a killed command). */
 function orphansOf(home: string): boolean {
