@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { urdb } from './support/cli';
 import { freshDatabase } from './support/db';
 import { rawExchange, startServe, type ServeProcess } from './support/http';
 
@@ -93,6 +94,23 @@ describe('SIGHUP', () => {
       }
     } finally {
       expect(await serve.stop()).toEqual({ code: 0, signal: null });
+    }
+  });
+
+  it('the same checks at start: a bad list or file is exit 2 naming the flag, and nothing listens', async () => {
+    for (const [args, env, message] of [
+      [['--allow-from', '10.0.0.0/33'], {}, '--allow-from: "10.0.0.0/33" is not an address or a network (10.0.0.0/8, 127.0.0.1, ::1/128)'],
+      [[], { URDB_ALLOW_FROM: 'intranet' }, '--allow-from: "intranet" is not an address or a network'],
+      [['--allowed-origins', 'evil.example'], {}, '--allowed-origins: "evil.example" is not an origin (https://admin.example, http://localhost:3000)'],
+      [['--allowed-hosts', 'a b/c'], {}, '--allowed-hosts: "b/c" is not a host name or address'],
+      [['--allowed-hosts', `@${dir}/nope`], {}, `cannot read ${dir}/nope: no such file`],
+      [['--allowed-hosts', ' , '], {}, '--allowed-hosts: no entry in " , "'],
+      [['--keep-alive-timeout', '0'], {}, '--keep-alive-timeout (or URDB_KEEP_ALIVE_TIMEOUT): Ensure this value is greater than or equal to 1.'],
+      [[], { URDB_MAX_CONNECTIONS: 'many' }, '--max-connections (or URDB_MAX_CONNECTIONS): A valid integer is required.'],
+    ] as const) {
+      const res = await urdb(['serve', '--port', '0', ...args], { url: db.url, env });
+      expect(res.code, args.join(' ')).toBe(2);
+      expect(res.stderr, args.join(' ')).toContain(message);
     }
   });
 });
