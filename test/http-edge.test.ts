@@ -121,6 +121,11 @@ describe('Origin, Host and peer', () => {
     expect(refused.endsWith('{"message":"Address not allowed (see --allow-from)","extra":{}}')).toBe(true);
     const inside = await serverWith({ allowFrom: ['127.0.0.0/8'] });
     expect((await fetch(`http://127.0.0.1:${inside.address.port}/healthz`)).status).toBe(200);
+    // Bound to ::, an IPv4 peer is ::ffff:127.0.0.1: matched against the IPv4 networks.
+    const dual = await serverWith({ allowFrom: ['127.0.0.1'] }, '::');
+    expect((await fetch(`http://127.0.0.1:${dual.address.port}/healthz`)).status).toBe(200);
+    const dualOutside = await serverWith({ allowFrom: ['10.0.0.0/8'] }, '::');
+    expect((await fetch(`http://127.0.0.1:${dualOutside.address.port}/healthz`)).status).toBe(403);
   });
 });
 
