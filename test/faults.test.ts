@@ -188,7 +188,7 @@ describe('SIGTERM to urdb serve under load', () => {
     const slow = Array.from({ length: 3 }, (_, i) => {
       const body = JSON.stringify({ chat_id: 2_900_000 + i, type: 'GROUP', title: `slow ${i}` });
       const socket = net.connect(port, '127.0.0.1');
-      socket.write(`POST /telegram-chats/ HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 7)}`);
+      socket.write(`POST /telegram-chats/ HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 7)}`);
       let got = '';
       socket.on('data', (d) => (got += d));
       socket.on('error', () => undefined);

@@ -51,7 +51,7 @@ describe('urdb serve on the embedded default', () => {
     const before = await urdb(['db', 'status', '--json'], { env });
     const status = JSON.parse(before.stdout) as { server: string };
     expect(status.server).toMatch(/^running \(pid \d+/);
-    expect((await fetch(`${serve.url}/telegram-chats/`, { method: 'POST', body: '{"chat_id":-100,"type":"GROUP","title":"Ops"}' })).status).toBe(201);
+    expect((await fetch(`${serve.url}/telegram-chats/`, { method: 'POST', body: '{"chat_id":-100,"type":"GROUP","title":"Ops"}', headers: { 'content-type': 'application/json' } })).status).toBe(201);
     const units = await urdb(['units', 'list', '--json'], { env });
     expect(units.code).toBe(0);
     expect(JSON.parse(units.stdout)).toEqual([]);
@@ -68,14 +68,14 @@ describe('urdb serve on the embedded default', () => {
     expect(await get('/report-routes/telegram-chats/?unit_id=1&report_type_id=7')).toEqual(UNAVAILABLE);
     expect(await get('/readyz')).toEqual(UNAVAILABLE);
     expect(await get('/healthz')).toEqual({ status: 200, text: '{"status":"ok"}' });
-    const post = await fetch(`${serve.url}/telegram-chats/`, { method: 'POST', body: '{"chat_id":7,"type":"GROUP","title":"x"}' });
+    const post = await fetch(`${serve.url}/telegram-chats/`, { method: 'POST', body: '{"chat_id":7,"type":"GROUP","title":"x"}', headers: { 'content-type': 'application/json' } });
     expect({ status: post.status, text: await post.text() }).toEqual(UNAVAILABLE);
     expect(serve.stderr()).toContain('urdb: error: database unavailable');
 
     expect((await urdb(['db', 'start'], { env })).code).toBe(0);
     expect(await eventually(() => get('/units/'), (r) => r.status === 200)).toMatchObject({ status: 200 });
     expect(await eventually(() => get('/readyz'), (r) => r.status === 200)).toEqual({ status: 200, text: '{"status":"ok"}' });
-    expect((await fetch(`${serve.url}/telegram-chats/`, { method: 'POST', body: '{"chat_id":7,"type":"GROUP","title":"x"}' })).status).toBe(201);
+    expect((await fetch(`${serve.url}/telegram-chats/`, { method: 'POST', body: '{"chat_id":7,"type":"GROUP","title":"x"}', headers: { 'content-type': 'application/json' } })).status).toBe(201);
     expect((await get('/telegram-chats/7/')).status).toBe(200);
     expect(serve.stderr()).toContain('urdb: database available again');
   });

@@ -13,7 +13,7 @@ import { compileEndpoint, type Endpoint, type EndpointDef } from './endpoint';
 import { apiResources } from './endpoints';
 import { readInput } from './input';
 import { openapiDocument } from './openapi';
-import { BodyError, bearerToken, type ApiRequest } from './request';
+import { BodyError, bearerToken, unsupportedMediaType, type ApiRequest } from './request';
 import { BODY_LIMIT, empty, error, fromError, json, MESSAGES, withoutBody, type ApiResponse } from './response';
 import { apiTokens, TokenCheck, type ApiToken } from './tokens';
 import { compileRouter, type CompiledResource, type Match, type Method, type Resource, type Router } from './router';
@@ -51,6 +51,10 @@ export interface ApiOptions {
 export interface Api {
   handle(req: ApiRequest): Promise<ApiResponse>;
   router: Router<Endpoint>;
+  /** The tokens in force now (the server hands them to each request as it arrives). */
+  readonly tokens: TokenCheck;
+  /** Replaces the tokens (a reload): requests that arrived before keep the ones they came with. */
+  setTokens(tokens: readonly ApiToken[]): void;
 }
 
 const API_USER = 'api';
@@ -58,7 +62,7 @@ const API_USER = 'api';
 export function createApi(opts: ApiOptions): Api {
   const bodyLimit = opts.bodyLimit ?? BODY_LIMIT;
   const onEvent = opts.onEvent ?? defaultOnEvent;
-  const tokens = new TokenCheck(apiTokens(opts.token, opts.tokens));
+  let tokens = new TokenCheck(apiTokens(opts.token, opts.tokens));
   const { routeCache } = opts;
   const afterCommit = routeCache
     ? (tables: readonly string[]) => {
@@ -131,6 +135,12 @@ export function createApi(opts: ApiOptions): Api {
 
   return {
     router,
+    get tokens() {
+      return tokens;
+    },
+    setTokens(list) {
+      tokens = new TokenCheck(list);
+    },
     async handle(req) {
       const res = await answer(req);
       // HEAD: every answer's status and headers without its body, errors included.
@@ -140,8 +150,9 @@ export function createApi(opts: ApiOptions): Api {
 
   async function answer(req: ApiRequest): Promise<ApiResponse> {
     const match = router.match(req.path);
-    const token = tokens.enabled ? tokens.match(bearerToken(req.headers)) : null;
-    if (tokens.enabled && token === null && !(match && isPublic(match.resource))) {
+    const check = req.tokens ?? tokens;
+    const token = check.enabled ? check.match(bearerToken(req.headers)) : null;
+    if (check.enabled && token === null && !(match && isPublic(match.resource))) {
       return error(401, MESSAGES.unauthenticated, { 'www-authenticate': 'Bearer' });
     }
     if (!match) return error(404, MESSAGES.notFound);
@@ -149,6 +160,8 @@ export function createApi(opts: ApiOptions): Api {
     if (method === 'OPTIONS') return options(match.resource);
     const ep = match.resource.methods[(method === 'HEAD' ? 'GET' : method) as Method];
     if (!ep) return error(405, MESSAGES.methodNotAllowed(method), { allow: match.resource.allow });
+    const contentType = unsupportedMediaType(req);
+    if (contentType !== null) return error(415, MESSAGES.unsupportedMediaType(contentType));
     return dispatch(ep, match, req, token);
   }
 }

@@ -1,6 +1,6 @@
 /**
  * `urdb serve` as a process: open the database (the embedded default holds its lease for the server's lifetime),
- * listen, log, and stop cleanly on SIGTERM/SIGINT. With several workers, the primary prepares the database once and
+ * listen, log, reload the tokens and edge lists on SIGHUP, and stop cleanly on SIGTERM/SIGINT. With several workers, the primary prepares the database once and
  * forks workers that share the port (node:cluster), restarts one that dies, and stops them all on a signal.
  */
 import cluster, { type Worker } from 'node:cluster';
@@ -12,9 +12,18 @@ import { embeddedPaths, PORT } from '../db/embedded';
 import { openDatabase, type Database } from '../db/open';
 import type { Target } from '../db/target';
 import { createApi } from './api';
+import { defaultConnectionCap, openFileLimit } from './connections';
+import { isLoopback } from './edge';
 import { ServerLog, type LogFormat } from './log';
-import { startServer } from './server';
+import { startServer, type EdgeSettings } from './server';
 import type { ApiToken } from './tokens';
+
+/** What SIGHUP rereads (the same loader as at start). */
+export interface Reloadable {
+  tokens: ApiToken[];
+  edge: EdgeSettings;
+  files: string[];
+}
 
 export interface ServeOptions {
   host: string;
@@ -31,6 +40,13 @@ export interface ServeOptions {
   schema: string;
   /** Grace time for in-flight requests at shutdown, ms. */
   graceMs?: number;
+  /** Who may talk to the server (peer, Host, Origin). */
+  edge?: EdgeSettings;
+  /** Rereads the tokens and edge lists (SIGHUP); a rejection keeps the previous ones. */
+  reload?: () => Promise<Reloadable>;
+  keepAliveTimeoutMs?: number;
+  /** Open connections at most; default: from the open-file limit. */
+  maxConnections?: number;
 }
 
 /** Resolves once the server has stopped after a signal. */
@@ -38,10 +54,6 @@ export function serve(opts: ServeOptions): Promise<void> {
   if (cluster.isWorker) return serveProcess(opts, cluster.worker!.id);
   if (opts.workers > 1) return servePrimary(opts);
   return serveProcess(opts, null);
-}
-
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }
 
 function urlOf(host: string, port: number): string {
@@ -82,6 +94,7 @@ async function serveProcess(opts: ServeOptions, worker: number | null): Promise<
   const log = new ServerLog(opts.logFormat, undefined, worker);
   survivePendingWriteOnClosedConnection(log);
   const stop = stopRequested();
+  const hangup = onHangup(log);
   const db = await openFor(opts, log, opts.poolSize);
   const routeCache = opts.routeCache ? new RouteLookupCache() : undefined;
   const listener = routeCache
@@ -90,7 +103,24 @@ async function serveProcess(opts: ServeOptions, worker: number | null): Promise<
   try {
     await listener?.ready;
     const api = createApi({ sql: db.sql, tokens: opts.tokens, endpoint: db.endpoint, routeCache, onEvent: (e) => log.event(e) });
-    const running = await startServer({ api, host: opts.host, port: opts.port, log });
+    const maxConnections = opts.maxConnections ?? defaultConnectionCap(opts.poolSize);
+    const running = await startServer({
+      api,
+      host: opts.host,
+      port: opts.port,
+      log,
+      edge: opts.edge,
+      keepAliveTimeoutMs: opts.keepAliveTimeoutMs,
+      maxConnections,
+    });
+    hangup.ready(opts.reload, (next) => {
+      api.setTokens(next.tokens);
+      running.setEdge(next.edge);
+    });
+    if (worker === null) {
+      const limit = openFileLimit();
+      log.message('info', `at most ${maxConnections} connections${limit === null ? '' : ` (open-file limit ${limit})`}`);
+    }
     // Workers tell the primary their port (the cluster's own 'listening' event can report -1 for a shared handle).
     if (worker === null) announce(log, opts, running.address.port, db.description);
     else process.send?.({ urdb: 'listening', port: running.address.port });
@@ -99,6 +129,7 @@ async function serveProcess(opts: ServeOptions, worker: number | null): Promise<
     await running.close(opts.graceMs);
     if (worker === null) log.message('info', 'stopped');
   } finally {
+    hangup.stop();
     await listener?.stop();
     await db.close();
     log.flush();
@@ -106,6 +137,37 @@ async function serveProcess(opts: ServeOptions, worker: number | null): Promise<
     // exit 0) so the process ends with its own exit code.
     if (worker !== null && process.connected) cluster.worker!.disconnect();
   }
+}
+
+/**
+ * SIGHUP: reread the settings with the loader used at start, and swap them in whole (the tokens are an immutable
+ * set; a request takes the one in force when it arrives). A load that fails changes nothing and says why. Until
+ * the server listens a SIGHUP is ignored (node's default would end the process).
+ */
+function onHangup(log: ServerLog) {
+  let reload: (() => Promise<void>) | null = null;
+  let running = Promise.resolve();
+  const onSignal = () => {
+    if (!reload) return log.message('warning', 'SIGHUP before the server was listening: ignored');
+    running = running.then(reload);
+  };
+  process.on('SIGHUP', onSignal);
+  return {
+    ready(load: (() => Promise<Reloadable>) | undefined, apply: (next: Reloadable) => void) {
+      reload = async () => {
+        if (!load) return log.message('info', 'SIGHUP: nothing to reread (no --tokens-file, no @file list)');
+        try {
+          const next = await load();
+          apply(next);
+          const from = next.files.length ? ` from ${next.files.join(', ')}` : '';
+          log.message('info', `reloaded${from}: ${next.tokens.length} token(s)`);
+        } catch (err) {
+          log.message('error', `reload failed, keeping the previous tokens and lists: ${(err as Error).message}`);
+        }
+      };
+    },
+    stop: () => process.off('SIGHUP', onSignal),
+  };
 }
 
 /**
@@ -195,6 +257,11 @@ async function servePrimary(opts: ServeOptions): Promise<void> {
       restartDelay = Math.min(restartDelay * 2, 30_000);
     });
   };
+  // Each worker rereads its own settings.
+  const forwardHangup = () => {
+    for (const w of workers) w.process.kill('SIGHUP');
+  };
+  process.on('SIGHUP', forwardHangup);
   try {
     for (let i = 0; i < opts.workers; i++) fork();
     const why = await Promise.race([stop, fatalStop]);
@@ -213,6 +280,7 @@ async function servePrimary(opts: ServeOptions): Promise<void> {
     if (failure) throw failure;
     log.message('info', 'stopped');
   } finally {
+    process.off('SIGHUP', forwardHangup);
     await db.close();
     log.flush();
   }
