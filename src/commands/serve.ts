@@ -11,6 +11,10 @@ Authentication is opt-in: with URDB_API_TOKEN (or --token) every request but the
 One token per caller: --tokens-file (or URDB_API_TOKENS_FILE), a file of "name secret" lines; the audit log
 records the name of the token each change came with. Both may be given.
 
+GET /metrics: Prometheus metrics, behind the token like every path but the probes; with --metrics-port
+they are served on a listener of their own instead (no token there: bind it where only the scraper reaches).
+With --workers, the numbers are the sum over the workers.
+
 One access-log line per request goes to stderr. SIGTERM or Ctrl-C: stop accepting, finish the requests in
 flight, close the database, exit 0.
 `;
@@ -27,6 +31,8 @@ export function registerServe(program: Command): void {
     .option('--log-format <format>', 'access log and messages on stderr: text or json', 'text')
     .option('--pool-size <n>', 'database connections per process', '10')
     .option('--no-cache', 'answer the route lookups from the database every time (no in-process cache)')
+    .option('--metrics-port <port>', 'serve GET /metrics on this port instead of the API port (no token)')
+    .option('--metrics-host <host>', 'address of the --metrics-port listener', '127.0.0.1')
     .addHelpText('after', HELP)
     .action(
       action(async (rt, opts) => {
@@ -41,6 +47,8 @@ export function registerServe(program: Command): void {
             workers: integer({ min: 1, max: 256 }),
             log_format: choice(LOG_FORMATS),
             pool_size: integer({ min: 1, max: 1000 }),
+            metrics_port: integer({ min: 0, max: 65535 }).nullable(),
+            metrics_host: text({ max: 255 }),
           }),
           {
             host: opts.host,
@@ -49,8 +57,16 @@ export function registerServe(program: Command): void {
             workers: opts.workers,
             log_format: opts.logFormat,
             pool_size: opts.poolSize,
+            metrics_port: opts.metricsPort ?? null,
+            metrics_host: opts.metricsHost,
           },
-          { log_format: '--log-format', pool_size: '--pool-size', token: '--token (or URDB_API_TOKEN)' },
+          {
+            log_format: '--log-format',
+            pool_size: '--pool-size',
+            token: '--token (or URDB_API_TOKEN)',
+            metrics_port: '--metrics-port',
+            metrics_host: '--metrics-host',
+          },
         );
         const tokensFile = opts.tokensFile ?? (process.env.URDB_API_TOKENS_FILE || undefined);
         const { apiTokens, parseTokensFile } = await import('../http/tokens');
@@ -67,6 +83,7 @@ export function registerServe(program: Command): void {
           routeCache: opts.cache !== false,
           target: resolveTarget({ databaseUrl: rt.globals.databaseUrl }),
           schema: schemaName(),
+          metricsListen: input.metrics_port === null ? null : { host: input.metrics_host, port: input.metrics_port },
         });
       }),
     );

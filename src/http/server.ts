@@ -25,6 +25,8 @@ export interface ServerOptions {
   keepAliveTimeoutMs?: number;
   /** How often node checks the header and request timeouts, ms (its default, 30 s, would stretch a 10 s limit to 40). */
   timeoutCheckMs?: number;
+  /** Told of every answer (the metrics), `ms` after its request arrived. */
+  onAnswer?: (method: string, url: string, status: number, ms: number) => void;
 }
 
 export interface RunningServer {
@@ -51,6 +53,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     res.writeHead(answer.status, answer.headers);
     res.end(answer.body);
     inFlight--;
+    opts.onAnswer?.(req.method ?? '', req.url ?? '/', answer.status, performance.now() - started);
     log?.request({
       method: req.method ?? '',
       url: req.url ?? '',
