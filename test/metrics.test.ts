@@ -13,6 +13,7 @@ import { createApi } from '../src/http/api';
 import { ServerMetrics } from '../src/http/metrics';
 import { smallBundle } from './support/bundles';
 import { freshDatabase } from './support/db';
+import { urdb } from './support/cli';
 import { startServe } from './support/http';
 import { parsePrometheus, sampleValue, type Family } from './support/prometheus';
 
@@ -127,9 +128,14 @@ describe('GET /metrics', () => {
       expect(requests(m, '/metrics', '404')).toBe(1);
       expect(requests(m, CHATS, '200')).toBe(1);
       expect(await get(own!.replace('/metrics', '/units/'))).toBe(404);
+      const taken = await urdb(['serve', '--port', '0', '--metrics-port', new URL(own!).port], { url: db.url });
+      expect(taken.code).toBe(1);
+      expect(taken.stderr).toContain(`urdb: cannot listen on 127.0.0.1:${new URL(own!).port}: the address is in use (another server on that port?)\n`);
     } finally {
       await serve.stop();
     }
+    const bad = await urdb(['serve', '--metrics-port', '70000'], { url: db.url });
+    expect([bad.code, bad.stderr]).toEqual([2, 'urdb: --metrics-port: Ensure this value is less than or equal to 65535.\n']);
   });
 
   it('--workers 2: every scrape, whichever worker or listener answers it, is the sum over the workers', async () => {

@@ -8,10 +8,10 @@ import cluster from 'node:cluster';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AggregatorRegistry, Registry } from 'prom-client';
-import { UrdbError } from '../core/errors';
 import { isMetricsPath } from './metrics';
 import type { ApiRequest } from './request';
 import { error, type ApiResponse } from './response';
+import { listenError } from './server';
 
 export type Scrape = () => Promise<string>;
 
@@ -49,9 +49,7 @@ export async function listenForScrapes(host: string, port: number, scrape: Scrap
     });
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) =>
-      reject(new UrdbError('failed', `cannot listen for metrics on ${host}:${port}: ${err.code ?? err.message}`, { cause: err })),
-    );
+    server.once('error', (err: NodeJS.ErrnoException) => reject(listenError(err, host, port)));
     server.listen({ host, port }, resolve);
   });
   return {

@@ -180,7 +180,7 @@ const LISTEN_ERRORS: Record<string, string> = {
   EAI_AGAIN: 'host name lookup failed',
 };
 
-function listenError(err: NodeJS.ErrnoException, host: string, port: number): Error {
+export function listenError(err: NodeJS.ErrnoException, host: string, port: number): Error {
   const reason = LISTEN_ERRORS[err.code ?? ''];
   return reason ? new UrdbError('failed', `cannot listen on ${host}:${port}: ${reason}`, { cause: err }) : err;
 }
