@@ -84,7 +84,9 @@ describe('GET /metrics', () => {
       expect(m.get('nodejs_heap_size_used_bytes')?.type).toBe('gauge');
       expect(m.get('urdb_http_request_duration_seconds')?.type).toBe('histogram');
 
-      // The scrape itself is counted, under its own path; a write clears the cache (and is counted too).
+      // The scrape itself is counted, under its own path; writes are counted, and one that commits clears the cache.
+      const deleted = await fetch(`${serve.url}/report-routes/?chat_id=42&report_type_id=7&unit_ids=201`, { method: 'DELETE', headers: { connection: 'close' } });
+      expect(deleted.status).toBe(204);
       const created = await fetch(`${serve.url}/report-routes/`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', connection: 'close' },
@@ -94,6 +96,9 @@ describe('GET /metrics', () => {
       const again = await scrape(`${serve.url}/api/metrics/`);
       expect(requests(again, '/metrics', '200')).toBe(1);
       expect(requests(again, '/report-routes/', '409', 'POST')).toBe(1);
+      expect(requests(again, '/report-routes/', '204', 'DELETE')).toBe(1);
+      expect(sampleValue(again, 'urdb_route_cache_clears_total')).toBeGreaterThanOrEqual(2); // and its NOTIFY, soon after
+      expect(sampleValue(again, 'urdb_route_cache_entries')).toBe(0);
       const head = await fetch(`${serve.url}/metrics`, { method: 'HEAD' });
       expect([head.status, await head.text()]).toEqual([200, '']);
       const post = await fetch(`${serve.url}/metrics`, { method: 'POST' });
@@ -103,14 +108,19 @@ describe('GET /metrics', () => {
     }
   });
 
-  it('behind the API token when one is set', async () => {
-    const serve = await startServe([], { ...env, URDB_API_TOKEN: 'metrics-tok' });
+  it('behind the API token when one is set; with --no-cache the cache metrics stay 0', async () => {
+    const serve = await startServe(['--no-cache'], { ...env, URDB_API_TOKEN: 'metrics-tok' });
     try {
       const denied = await fetch(`${serve.url}/metrics`);
       expect(denied.status).toBe(401);
       expect(await denied.json()).toEqual({ message: 'Authentication credentials were not provided.', extra: {} });
+      expect(await get(serve.url + lookup(101), { authorization: 'Bearer metrics-tok' })).toBe(200);
       const m = await scrape(`${serve.url}/metrics`, { authorization: 'Bearer metrics-tok' });
       expect(requests(m, '/metrics', '401')).toBe(1);
+      expect(requests(m, CHATS, '200')).toBe(1);
+      for (const name of ['hits_total', 'misses_total', 'clears_total', 'entries', 'bytes', 'enabled']) {
+        expect(sampleValue(m, `urdb_route_cache_${name}`)).toBe(0);
+      }
     } finally {
       await serve.stop();
     }
@@ -209,6 +219,14 @@ describe('what the metrics read', () => {
       expect(downStats.connectionErrors).toBe(3);
     } finally {
       await down.end({ timeout: 1 });
+    }
+    const strangerStats: QueryStats = { inFlight: 0, connectionErrors: 0 };
+    const stranger = countQueries(createClient({ url: db.url.replace('://postgres@', '://urdb_no_such_role@'), schema: 'urdb', max: 1 }), strangerStats);
+    try {
+      await expect(stranger`select 1`).rejects.toMatchObject({ code: '28000' }); // refused at authentication
+      expect(strangerStats).toEqual({ inFlight: 0, connectionErrors: 1 });
+    } finally {
+      await stranger.end({ timeout: 1 });
     }
   });
 
