@@ -3,6 +3,7 @@
  * strict parser of the text format, exact counts, route patterns (never raw paths) as labels, the token, the own
  * listener, and the sum over `--workers`. The pool counters and the lockout counter in-process.
  */
+import { AggregatorRegistry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { entryBytes, RouteLookupCache } from '../src/cache/route-lookup';
 import { reportLockout } from '../src/core/lockouts';
@@ -227,6 +228,37 @@ describe('what the metrics read', () => {
       expect(strangerStats).toEqual({ inFlight: 0, connectionErrors: 1 });
     } finally {
       await stranger.end({ timeout: 1 });
+    }
+  });
+
+  it('summed over workers (as the primary sums them): counts and sizes add up, up and enabled are the minimum', async () => {
+    const sql = createClient({ url: db.url, schema: 'urdb', max: 1 });
+    try {
+      const workers = [true, false].map((up) => {
+        const cache = new RouteLookupCache();
+        if (up) cache.enable();
+        const metrics = new ServerMetrics({
+          router: createApi({ sql }).router,
+          cache,
+          cacheEnabled: () => cache.isEnabled,
+          queries: { inFlight: up ? 1 : 2, connectionErrors: up ? 0 : 5 },
+          poolSize: 10,
+          databaseAnswers: async () => up,
+        });
+        metrics.answered('GET', lookup(101), 200, 0.4);
+        return metrics;
+      });
+      const json = await Promise.all(workers.map((w) => w.registry.getMetricsAsJSON()));
+      const m = parsePrometheus(await AggregatorRegistry.aggregate(json).metrics());
+      expect(requests(m, CHATS, '200')).toBe(2);
+      expect(sampleValue(m, 'urdb_http_request_duration_seconds_bucket', { endpoint: CHATS, method: 'GET', status: '200', le: '0.0005' })).toBe(2);
+      expect(sampleValue(m, 'urdb_db_pool_max_connections')).toBe(20);
+      expect(sampleValue(m, 'urdb_db_queries_in_flight')).toBe(3);
+      expect(sampleValue(m, 'urdb_db_connection_errors_total')).toBe(5);
+      expect(sampleValue(m, 'urdb_db_up')).toBe(0);
+      expect(sampleValue(m, 'urdb_route_cache_enabled')).toBe(0);
+    } finally {
+      await sql.end({ timeout: 5 });
     }
   });
 

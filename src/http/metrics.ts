@@ -78,10 +78,6 @@ export class ServerMetrics {
     return this.registry.metrics();
   }
 
-  get contentType(): string {
-    return this.registry.contentType;
-  }
-
   private cacheMetrics(registers: Registry[]) {
     const cache = this.sources.cache;
     const count = (name: string, help: string, read: (c: RouteCacheStats) => number) =>
