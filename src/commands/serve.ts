@@ -17,6 +17,9 @@ localhost, 127.0.0.1, [::1], with the port; on any other address: any Host). --a
 
 Idle keep-alive connections close after --keep-alive-timeout seconds; at most --max-connections are open
 (default: the open-file limit minus a reserve); at the cap the longest-idle connection is closed first.
+GET /metrics: Prometheus metrics, behind the token like every path but the probes; with --metrics-port
+they are served on a listener of their own instead (no token there: bind it where only the scraper reaches).
+With --workers, the numbers are the sum over the workers.
 
 One access-log line per request goes to stderr. SIGTERM or Ctrl-C: stop accepting, finish the requests in
 flight, close the database, exit 0. SIGHUP: reread --tokens-file and the @file lists; requests in flight keep
@@ -40,6 +43,8 @@ export function registerServe(program: Command): void {
     .option('--allow-from <networks>', 'peer addresses/networks served, or @file (default: URDB_ALLOW_FROM, else all)')
     .option('--keep-alive-timeout <seconds>', 'close idle keep-alive connections after this (default: URDB_KEEP_ALIVE_TIMEOUT, else 5)')
     .option('--max-connections <n>', 'open connections at most (default: URDB_MAX_CONNECTIONS, else from the open-file limit)')
+    .option('--metrics-port <port>', 'serve GET /metrics on this port instead of the API port (no token)')
+    .option('--metrics-host <host>', 'address of the --metrics-port listener', '127.0.0.1')
     .addHelpText('after', HELP)
     .action(
       action(async (rt, opts) => {
@@ -56,6 +61,8 @@ export function registerServe(program: Command): void {
             pool_size: integer({ min: 1, max: 1000 }),
             keep_alive_timeout: integer({ min: 1, max: 3600 }),
             max_connections: integer({ min: 1, max: 10_000_000 }).nullable(),
+            metrics_port: integer({ min: 0, max: 65535 }).nullable(),
+            metrics_host: text({ max: 255 }),
           }),
           {
             host: opts.host,
@@ -66,6 +73,8 @@ export function registerServe(program: Command): void {
             pool_size: opts.poolSize,
             keep_alive_timeout: opts.keepAliveTimeout ?? (process.env.URDB_KEEP_ALIVE_TIMEOUT || '5'),
             max_connections: opts.maxConnections ?? (process.env.URDB_MAX_CONNECTIONS || null),
+            metrics_port: opts.metricsPort ?? null,
+            metrics_host: opts.metricsHost,
           },
           {
             log_format: '--log-format',
@@ -73,6 +82,8 @@ export function registerServe(program: Command): void {
             token: '--token (or URDB_API_TOKEN)',
             keep_alive_timeout: '--keep-alive-timeout (or URDB_KEEP_ALIVE_TIMEOUT)',
             max_connections: '--max-connections (or URDB_MAX_CONNECTIONS)',
+            metrics_port: '--metrics-port',
+            metrics_host: '--metrics-host',
           },
         );
         const { loadReloadable } = await import('./serve-settings');
@@ -100,6 +111,7 @@ export function registerServe(program: Command): void {
           routeCache: opts.cache !== false,
           target: resolveTarget({ databaseUrl: rt.globals.databaseUrl }),
           schema: schemaName(),
+          metricsListen: input.metrics_port === null ? null : { host: input.metrics_host, port: input.metrics_port },
         });
       }),
     );

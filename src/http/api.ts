@@ -46,6 +46,8 @@ export interface ApiOptions {
   bodyLimit?: number;
   /** host:port or socket of the database, for the log when it goes away. */
   endpoint?: string;
+  /** Paths no route matches, after the token check: GET /metrics' answer, or null for a 404 (metrics-serve.ts). */
+  unrouted?: (req: ApiRequest) => Promise<ApiResponse> | null;
 }
 
 export interface Api {
@@ -155,7 +157,7 @@ export function createApi(opts: ApiOptions): Api {
     if (check.enabled && token === null && !(match && isPublic(match.resource))) {
       return error(401, MESSAGES.unauthenticated, { 'www-authenticate': 'Bearer' });
     }
-    if (!match) return error(404, MESSAGES.notFound);
+    if (!match) return opts.unrouted?.(req) ?? error(404, MESSAGES.notFound);
     const method = req.method;
     if (method === 'OPTIONS') return options(match.resource);
     const ep = match.resource.methods[(method === 'HEAD' ? 'GET' : method) as Method];

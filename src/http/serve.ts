@@ -11,10 +11,14 @@ import type { ClientOptions } from '../db/client';
 import { embeddedPaths, PORT } from '../db/embedded';
 import { openDatabase, type Database } from '../db/open';
 import type { Target } from '../db/target';
+import { countQueries, type QueryStats } from '../db/query-stats';
 import { createApi } from './api';
 import { defaultConnectionCap, openFileLimit } from './connections';
 import { isLoopback } from './edge';
+import { ready } from './endpoints';
 import { ServerLog, type LogFormat } from './log';
+import { ServerMetrics } from './metrics';
+import { listenForScrapes, metricsOnApiPort, primaryScrapes, workerScrapes, type MetricsListener, type Scrape } from './metrics-serve';
 import { startServer, type EdgeSettings } from './server';
 import type { ApiToken } from './tokens';
 
@@ -47,6 +51,8 @@ export interface ServeOptions {
   keepAliveTimeoutMs?: number;
   /** Open connections at most; default: from the open-file limit. */
   maxConnections?: number;
+  /** GET /metrics on a listener of its own (then not on the API's port); null: on the API's port. */
+  metricsListen: { host: string; port: number } | null;
 }
 
 /** Resolves once the server has stopped after a signal. */
@@ -100,9 +106,25 @@ async function serveProcess(opts: ServeOptions, worker: number | null): Promise<
   const listener = routeCache
     ? listenForChanges(clientOptions(opts.target, opts.schema), opts.schema, routeCache, (line) => log.message('info', line))
     : null;
+  let scrapes: MetricsListener | null = null;
   try {
     await listener?.ready;
-    const api = createApi({ sql: db.sql, tokens: opts.tokens, endpoint: db.endpoint, routeCache, onEvent: (e) => log.event(e) });
+    const queries: QueryStats = { inFlight: 0, connectionErrors: 0 };
+    const sql = countQueries(db.sql, queries);
+    let scrape: Scrape = () => Promise.reject(new Error('not ready'));
+    const unrouted = opts.metricsListen ? undefined : metricsOnApiPort(() => scrape());
+    const api = createApi({ sql, tokens: opts.tokens, endpoint: db.endpoint, routeCache, onEvent: (e) => log.event(e), unrouted });
+    const metrics = new ServerMetrics({
+      router: api.router,
+      cache: routeCache ?? null,
+      cacheEnabled: () => routeCache?.isEnabled ?? false,
+      queries,
+      poolSize: opts.poolSize,
+      databaseAnswers: () => ready(sql, 1000).then(() => true, () => false),
+    });
+    scrape = worker === null ? () => metrics.text() : workerScrapes(metrics.registry);
+    if (worker === null && opts.metricsListen) scrapes = await listenForScrapes(opts.metricsListen.host, opts.metricsListen.port, scrape);
+    const onAnswer = metrics.answered.bind(metrics);
     const maxConnections = opts.maxConnections ?? defaultConnectionCap(opts.poolSize);
     const running = await startServer({
       api,
@@ -112,6 +134,7 @@ async function serveProcess(opts: ServeOptions, worker: number | null): Promise<
       edge: opts.edge,
       keepAliveTimeoutMs: opts.keepAliveTimeoutMs,
       maxConnections,
+      onAnswer,
     });
     hangup.ready(opts.reload, (next) => {
       api.setTokens(next.tokens);
@@ -122,7 +145,7 @@ async function serveProcess(opts: ServeOptions, worker: number | null): Promise<
       log.message('info', `at most ${maxConnections} connections${limit === null ? '' : ` (open-file limit ${limit})`}`);
     }
     // Workers tell the primary their port (the cluster's own 'listening' event can report -1 for a shared handle).
-    if (worker === null) announce(log, opts, running.address.port, db.description);
+    if (worker === null) announce(log, opts, running.address.port, db.description, 1, scrapes);
     else process.send?.({ urdb: 'listening', port: running.address.port });
     const why = await stop;
     log.message('info', `stopping (${why}): finishing ${running.inFlight()} request(s) in flight`);
@@ -130,6 +153,7 @@ async function serveProcess(opts: ServeOptions, worker: number | null): Promise<
     if (worker === null) log.message('info', 'stopped');
   } finally {
     hangup.stop();
+    await scrapes?.close();
     await listener?.stop();
     await db.close();
     log.flush();
@@ -196,7 +220,12 @@ function clientOptions(target: Target, schema: string): ClientOptions {
   return { schema };
 }
 
-function announce(log: ServerLog, opts: ServeOptions, port: number, database: string, workers = 1) {
+function announce(log: ServerLog, opts: ServeOptions, port: number, database: string, workers: number, scrapes: MetricsListener | null) {
+  // Before the 'serving' line, which callers wait for.
+  if (scrapes) {
+    const url = `${urlOf(opts.metricsListen!.host, scrapes.address.port)}/metrics`;
+    log.message('info', `metrics on ${url} (no token: keep this address for the scraper)`, { metrics: url });
+  }
   log.message('info', `serving ${urlOf(opts.host, port)} (${workers} worker${workers === 1 ? '' : 's'}; database: ${database})`, {
     url: urlOf(opts.host, port),
     workers,
@@ -216,6 +245,8 @@ async function servePrimary(opts: ServeOptions): Promise<void> {
   // Migrates and seeds the embedded default once, and holds its lease until every worker is gone.
   const db = await openFor(opts, log, 1);
   await db.sql.end({ timeout: 5 });
+  const scrape = primaryScrapes();
+  let scrapes: MetricsListener | null = null;
   const workers = new Set<Worker>();
   let stopping = false;
   let listening = 0; // workers up before the announcement
@@ -237,7 +268,7 @@ async function servePrimary(opts: ServeOptions): Promise<void> {
       if (announced) log.message('info', `worker ${w.id} is serving`);
       else if (++listening === opts.workers) {
         announced = true;
-        announce(log, opts, m.port!, db.description, opts.workers);
+        announce(log, opts, m.port!, db.description, opts.workers, scrapes);
       }
     });
     w.on('exit', (code, signal) => {
@@ -263,6 +294,7 @@ async function servePrimary(opts: ServeOptions): Promise<void> {
   };
   process.on('SIGHUP', forwardHangup);
   try {
+    if (opts.metricsListen) scrapes = await listenForScrapes(opts.metricsListen.host, opts.metricsListen.port, scrape);
     for (let i = 0; i < opts.workers; i++) fork();
     const why = await Promise.race([stop, fatalStop]);
     stopping = true;
@@ -281,6 +313,7 @@ async function servePrimary(opts: ServeOptions): Promise<void> {
     log.message('info', 'stopped');
   } finally {
     process.off('SIGHUP', forwardHangup);
+    await scrapes?.close();
     await db.close();
     log.flush();
   }

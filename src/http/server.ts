@@ -39,6 +39,8 @@ export interface ServerOptions {
   edge?: EdgeSettings;
   /** Open connections at most (the longest-idle one is closed to make room); default: no cap. */
   maxConnections?: number;
+  /** Told of every answer (the metrics), `ms` after its request arrived. */
+  onAnswer?: (method: string, url: string, status: number, ms: number) => void;
 }
 
 export interface RunningServer {
@@ -80,6 +82,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     res.end(answer.body);
     cap.rest(req.socket);
     inFlight--;
+    opts.onAnswer?.(req.method ?? '', req.url ?? '/', answer.status, performance.now() - started);
     log?.request({
       method: req.method ?? '',
       url: req.url ?? '',
@@ -255,7 +258,7 @@ const LISTEN_ERRORS: Record<string, string> = {
   EAI_AGAIN: 'host name lookup failed',
 };
 
-function listenError(err: NodeJS.ErrnoException, host: string, port: number): Error {
+export function listenError(err: NodeJS.ErrnoException, host: string, port: number): Error {
   const reason = LISTEN_ERRORS[err.code ?? ''];
   return reason ? new UrdbError('failed', `cannot listen on ${host}:${port}: ${reason}`, { cause: err }) : err;
 }
