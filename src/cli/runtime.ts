@@ -20,6 +20,8 @@ export interface Globals {
   debug?: boolean;
   color?: boolean;
   quiet?: boolean;
+  /** false: --no-pager. */
+  pager?: boolean;
 }
 
 export class Runtime {
@@ -130,6 +132,7 @@ export function action(fn: ActionFn) {
         process.exit(EXIT.interrupted);
       }
       rt.interrupted = true;
+      rt.out.interrupt();
       // Ends the connections: an open transaction is rolled back by the server, the pending query rejects.
       void rt.close().catch(() => undefined);
     };

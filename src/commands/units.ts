@@ -47,9 +47,9 @@ export function registerUnits(program: Command): void {
   ).action(
     action(async (rt, opts) => {
       const { listUnits } = await import('../handlers/units');
-      const input = rt.validate(listUnits.cliInput, { region: opts.region, search: opts.search, ...pageInput(opts) });
+      const input = rt.validate(listUnits.cliInput, { region: opts.region, search: opts.search, ...pageInput(rt, opts) });
       const page = await listUnits.run(await rt.ctx(), input);
-      rt.out.list(page.items, [
+      await rt.out.list(page.items, [
         { header: 'ID', value: (u) => u.id },
         { header: 'NAME', value: (u) => u.name },
         { header: 'REGION', value: (u) => u.region },
@@ -57,7 +57,7 @@ export function registerUnits(program: Command): void {
         { header: 'OFFICE MANAGER ACCOUNT', value: (u) => u.office_manager_account_name },
         { header: 'DODO IS API ACCOUNT', value: (u) => u.dodo_is_api_account_name },
       ]);
-      printPageHint(rt, page, input);
+      await printPageHint(rt, page, input, 'units', async (all) => listUnits.run(await rt.ctx(), all));
     }),
   );
 
