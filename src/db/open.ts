@@ -19,7 +19,8 @@ export interface Database {
   /** URL without password, or the embedded data directory. */
   description: string;
   lease: Lease | null;
-  close(): Promise<void>;
+  /** Ends the connections; `now`: without waiting for running queries (Ctrl-C: the server rolls back). */
+  close(opts?: { now?: boolean }): Promise<void>;
 }
 
 export interface OpenOptions {
@@ -82,9 +83,9 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
     endpoint: endpointOf(sql),
     description: describeTarget(target),
     lease,
-    async close() {
+    async close(opts = {}) {
       try {
-        await sql.end({ timeout: 5 });
+        await sql.end({ timeout: opts.now ? 0 : 5 });
       } finally {
         await lease?.release();
       }
