@@ -59,6 +59,7 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
     try {
       lease = await acquire(home, {
         persistent: opts.persistent ?? false,
+        holder: opts.applicationName,
         ...(asIs(opts) ? {} : { setup: { key: schema, run: ({ created }) => setUpEmbedded(sql, home, opts, created) } }),
       });
     } catch (err) {
