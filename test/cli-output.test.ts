@@ -122,6 +122,13 @@ describe('terminal tables (issue 11 §13)', () => {
       expect(await paged.exit()).toBe(0);
       expect(paged.output()).toContain('PAGER LESS=FRX');
       expect(paged.output()).toContain('Unit 1099');
+      const first = ptyUrdb(['units', 'list'], { url: db.url, rows: 30, env: { URDB_PAGER: pager, PAGER: 'false', LESS: '-R' } });
+      expect(await first.exit()).toBe(0);
+      expect(first.output()).toContain('PAGER LESS=-R'); // URDB_PAGER before PAGER; a LESS that is set is kept
+      const cat = ptyUrdb(['units', 'list'], { url: db.url, rows: 30, env: { URDB_PAGER: 'cat', PAGER: pager } });
+      expect(await cat.exit()).toBe(0);
+      expect(cat.output()).not.toContain('PAGER');
+      expect(cat.output()).toContain('Unit 1099');
       const short = ptyUrdb(['units', 'list', '--limit', '5'], { url: db.url, rows: 30, env: { URDB_PAGER: pager } });
       const off = ptyUrdb(['units', 'list', '--no-pager'], { url: db.url, rows: 30, env: { PAGER: pager } });
       expect([await short.exit(), await off.exit()]).toEqual([0, 0]);
