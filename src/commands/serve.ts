@@ -26,6 +26,7 @@ export function registerServe(program: Command): void {
     .option('--workers <n>', 'processes sharing the port', '1')
     .option('--log-format <format>', 'access log and messages on stderr: text or json', 'text')
     .option('--pool-size <n>', 'database connections per process', '10')
+    .option('--code-guesses-per-source <n>', 'wrong access codes one source (token name, else address) may send per 10 minutes, across all chats (default: URDB_CODE_GUESSES_PER_SOURCE or 50)')
     .option('--no-cache', 'answer the route lookups from the database every time (no in-process cache)')
     .addHelpText('after', HELP)
     .action(
@@ -33,6 +34,7 @@ export function registerServe(program: Command): void {
         const { z } = await import('zod');
         const { integer, choice, text } = await import('../core/fields');
         const { LOG_FORMATS } = await import('../http/log');
+        const { DEFAULT_SOURCE_LIMIT, setSourceGuessLimit } = await import('../handlers/code-guessing');
         const input = rt.validate(
           z.object({
             host: text({ max: 255 }),
@@ -41,6 +43,7 @@ export function registerServe(program: Command): void {
             workers: integer({ min: 1, max: 256 }),
             log_format: choice(LOG_FORMATS),
             pool_size: integer({ min: 1, max: 1000 }),
+            code_guesses_per_source: integer({ min: 1, max: 1_000_000 }),
           }),
           {
             host: opts.host,
@@ -49,9 +52,16 @@ export function registerServe(program: Command): void {
             workers: opts.workers,
             log_format: opts.logFormat,
             pool_size: opts.poolSize,
+            code_guesses_per_source: opts.codeGuessesPerSource ?? (process.env.URDB_CODE_GUESSES_PER_SOURCE || DEFAULT_SOURCE_LIMIT),
           },
-          { log_format: '--log-format', pool_size: '--pool-size', token: '--token (or URDB_API_TOKEN)' },
+          {
+            log_format: '--log-format',
+            pool_size: '--pool-size',
+            token: '--token (or URDB_API_TOKEN)',
+            code_guesses_per_source: '--code-guesses-per-source (or URDB_CODE_GUESSES_PER_SOURCE)',
+          },
         );
+        setSourceGuessLimit(input.code_guesses_per_source);
         const tokensFile = opts.tokensFile ?? (process.env.URDB_API_TOKENS_FILE || undefined);
         const { apiTokens, parseTokensFile } = await import('../http/tokens');
         const tokens = apiTokens(input.token, tokensFile === undefined ? [] : parseTokensFile(await readText(tokensFile), tokensFile));

@@ -1,0 +1,69 @@
+/**
+ * Guessing protection of the role switch by access code (PATCH /roles/users/{chat_id}/, `roles assign
+ * --access-code`). Wrong codes are counted per chat and per source (the API token's name, else the peer address;
+ * the OS user for the CLI) over a sliding window; reaching either limit refuses every attempt of that chat or
+ * source, the right code included, until enough wrong codes have aged out. A right code erases nothing.
+ * See sql/migrations/0005_access_code_limits.sql for why the journal stays small.
+ */
+import type { LockoutScope } from '../core/lockouts';
+import type { Actor } from '../core/operation';
+import type { Tx } from '../db/client';
+
+/** Per chat: this many wrong codes within the window lock the chat out. */
+export const CODE_ATTEMPTS = { max: 5, windowMinutes: 10 } as const;
+
+/** Per source, across all chats (`urdb serve --code-guesses-per-source`, URDB_CODE_GUESSES_PER_SOURCE). */
+export const DEFAULT_SOURCE_LIMIT = 50;
+
+let sourceLimit = DEFAULT_SOURCE_LIMIT;
+
+/** Set once per process by `urdb serve` (a process-wide policy, like the tokens). */
+export function setSourceGuessLimit(limit: number): void {
+  sourceLimit = limit;
+}
+
+export function sourceGuessLimit(): number {
+  return sourceLimit;
+}
+
+/** Whose guesses are counted together. */
+export function guessSource(actor: Actor): string {
+  if (actor.token !== undefined) return `token ${actor.token}`;
+  if (actor.address !== undefined) return `address ${actor.address}`;
+  return `${actor.via} ${actor.user}`;
+}
+
+export type GuessCheck = { refused: true } | { refused: false; record: () => Promise<LockoutScope[]> };
+
+/**
+ * Inside the switch's transaction, with the chat row locked (which serialises one chat's attempts): takes the
+ * source's lock (which serialises one source's attempts across chats), then says whether the attempt is refused,
+ * or gives `record` to call when the code is wrong, which returns the lockouts that wrong code begins.
+ */
+export async function checkGuess(tx: Tx, chatId: number, source: string): Promise<GuessCheck> {
+  const limit = sourceGuessLimit();
+  const window = CODE_ATTEMPTS.windowMinutes;
+  await tx`select pg_advisory_xact_lock(hashtext(${'urdb access code source ' + source}))`;
+  const [n] = await tx<{ chat: number; source: number }[]>`
+    select
+      (select count(*)::int from access_code_attempt where chat_id = ${chatId} and at > now() - make_interval(mins => ${window})) as chat,
+      (select count(*)::int from access_code_attempt where source = ${source} and at > now() - make_interval(mins => ${window})) as source
+  `;
+  if (n!.chat >= CODE_ATTEMPTS.max || n!.source >= limit) return { refused: true };
+  return {
+    refused: false,
+    async record() {
+      // Expired rows go with every wrong code; rows another attempt is deleting are left to it (no lock waits).
+      await tx`
+        delete from access_code_attempt where id in (
+          select id from access_code_attempt where at <= now() - make_interval(mins => ${window}) for update skip locked
+        )
+      `;
+      await tx`insert into access_code_attempt (chat_id, source) values (${chatId}, ${source})`;
+      const begun: LockoutScope[] = [];
+      if (n!.chat + 1 === CODE_ATTEMPTS.max) begun.push('chat');
+      if (n!.source + 1 === limit) begun.push('source');
+      return begun;
+    },
+  };
+}
