@@ -200,6 +200,10 @@ describe('urdb import / export', () => {
     expect(list.stderr).toContain('warning: role 51 "pin": weak code: rotate it with `urdb roles rotate-code`');
     const exported = (await snapshot()).roles.filter((role) => role.id > 50);
     expect(exported.map((role) => role.weak_code)).toEqual([true, true, true, true, undefined, undefined]);
+    // What a stolen export gives away: a short code falls to plain enumeration of its unsalted digest.
+    const stolen = exported.find((role) => role.id === 53)!.access_code_sha256;
+    const recovered = Array.from({ length: 10_000 }, (_, n) => String(n).padStart(4, '0')).find((c) => sha256hex(c) === stolen);
+    expect(recovered).toBe('0042');
   });
 
   it('round trip: export → import into an empty database → export gives the same bytes', async () => {
