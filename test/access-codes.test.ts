@@ -102,6 +102,8 @@ describe('guessing protection per source, across chats', () => {
     const last = chats.at(-1)!;
     await expect(assign(last, 'right-code-0123', attacker)).rejects.toThrow(roleNotFound);
     expect(await roleOf(last)).toBeNull();
+    // The answers keep the API's order: an unknown chat is still said to be unknown.
+    await expect(assign(999_999, 'right-code-0123', attacker)).rejects.toThrow(new NotFoundError('Chat by chat ID is not found'));
     // Another source is not affected; the same source under a token name is another source.
     await expect(assign(last, 'right-code-0123', { address: '10.7.7.7' })).resolves.toMatchObject({ role_id: 1 });
     await expect(assign(last, 'right-code-0123', { address: '10.6.6.6', token: 'bot' })).resolves.toMatchObject({ role_id: 1 });

@@ -7,7 +7,7 @@
  */
 import type { LockoutScope } from '../core/lockouts';
 import type { Actor } from '../core/operation';
-import type { Tx } from '../db/client';
+import type { Sql, Tx } from '../db/client';
 
 /** Per chat: this many wrong codes within the window lock the chat out. */
 export const CODE_ATTEMPTS = { max: 5, windowMinutes: 10 } as const;
@@ -33,6 +33,32 @@ export function guessSource(actor: Actor): string {
   return `${actor.via} ${actor.user}`;
 }
 
+type Query = Sql | Tx;
+
+/** Wrong codes within the window: of this chat, and of this source. */
+async function wrongCodes(q: Query, chatId: number, source: string): Promise<{ chat: number; source: number; chatExists: boolean }> {
+  const window = CODE_ATTEMPTS.windowMinutes;
+  const [n] = await q<{ chat: number; source: number; chatExists: boolean }[]>`
+    select
+      (select count(*)::int from access_code_attempt where chat_id = ${chatId} and at > now() - make_interval(mins => ${window})) as chat,
+      (select count(*)::int from access_code_attempt where source = ${source} and at > now() - make_interval(mins => ${window})) as source,
+      exists (select 1 from telegram_chat where chat_id = ${chatId}) as "chatExists"
+  `;
+  return n!;
+}
+
+const locked = (n: { chat: number; source: number }) => n.chat >= CODE_ATTEMPTS.max || n.source >= sourceGuessLimit();
+
+/**
+ * Before any transaction: is this chat or source locked out already? One read, no lock and no commit to flush, so
+ * a flood of refused attempts costs the database little. (Counts only shrink with time, so refusing on this
+ * reading is refusing at this instant.) False for an unknown chat, which must be told so first.
+ */
+export async function alreadyLockedOut(sql: Sql, chatId: number, source: string): Promise<boolean> {
+  const n = await wrongCodes(sql, chatId, source);
+  return n.chatExists && locked(n);
+}
+
 export type GuessCheck = { refused: true } | { refused: false; record: () => Promise<LockoutScope[]> };
 
 /**
@@ -41,28 +67,22 @@ export type GuessCheck = { refused: true } | { refused: false; record: () => Pro
  * or gives `record` to call when the code is wrong, which returns the lockouts that wrong code begins.
  */
 export async function checkGuess(tx: Tx, chatId: number, source: string): Promise<GuessCheck> {
-  const limit = sourceGuessLimit();
-  const window = CODE_ATTEMPTS.windowMinutes;
   await tx`select pg_advisory_xact_lock(hashtext(${'urdb access code source ' + source}))`;
-  const [n] = await tx<{ chat: number; source: number }[]>`
-    select
-      (select count(*)::int from access_code_attempt where chat_id = ${chatId} and at > now() - make_interval(mins => ${window})) as chat,
-      (select count(*)::int from access_code_attempt where source = ${source} and at > now() - make_interval(mins => ${window})) as source
-  `;
-  if (n!.chat >= CODE_ATTEMPTS.max || n!.source >= limit) return { refused: true };
+  const n = await wrongCodes(tx, chatId, source);
+  if (locked(n)) return { refused: true };
   return {
     refused: false,
     async record() {
       // Expired rows go with every wrong code; rows another attempt is deleting are left to it (no lock waits).
       await tx`
         delete from access_code_attempt where id in (
-          select id from access_code_attempt where at <= now() - make_interval(mins => ${window}) for update skip locked
+          select id from access_code_attempt where at <= now() - make_interval(mins => ${CODE_ATTEMPTS.windowMinutes}) for update skip locked
         )
       `;
       await tx`insert into access_code_attempt (chat_id, source) values (${chatId}, ${source})`;
       const begun: LockoutScope[] = [];
-      if (n!.chat + 1 === CODE_ATTEMPTS.max) begun.push('chat');
-      if (n!.source + 1 === limit) begun.push('source');
+      if (n.chat + 1 === CODE_ATTEMPTS.max) begun.push('chat');
+      if (n.source + 1 === sourceGuessLimit()) begun.push('source');
       return begun;
     },
   };

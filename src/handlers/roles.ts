@@ -9,7 +9,7 @@ import { chatId, integer, text } from '../core/fields';
 import { fetchLimit, listOperation, operation, toPage, write } from '../core/operation';
 import { intArray, type Tx } from '../db/client';
 import { actingChat, MESSAGES } from './access';
-import { CODE_ATTEMPTS, checkGuess, guessSource, sourceGuessLimit } from './code-guessing';
+import { alreadyLockedOut, CODE_ATTEMPTS, checkGuess, guessSource, sourceGuessLimit } from './code-guessing';
 import { chatRef } from './chats';
 import { mapConflicts, type ConflictMessages } from './constraints';
 import { regionRefs, regionUnitIds, reportTypeRefs, unitRefs } from './ref-sets';
@@ -101,6 +101,7 @@ export const assignRoleByCode = operation({
   input: assignRoleInput,
   async run(ctx, { chat_id, access_code }): Promise<AssignResult> {
     const source = guessSource(ctx.actor);
+    if (await alreadyLockedOut(ctx.sql, chat_id, source)) throw new NotFoundError(MESSAGES.roleNotFound);
     const outcome = await write(ctx, ['telegram_chat', 'report_route'], async (tx) => {
       const [chat] = await tx<{ id: number }[]>`select id from telegram_chat where chat_id = ${chat_id} for update`;
       if (!chat) throw new NotFoundError(MESSAGES.chatNotFound);
