@@ -5,8 +5,8 @@
  * source, the right code included, until enough wrong codes have aged out. A right code erases nothing.
  * See sql/migrations/0005_access_code_limits.sql for why the journal stays small.
  */
-import type { LockoutScope } from '../core/lockouts';
-import type { Actor } from '../core/operation';
+import { reportLockout, type LockoutScope } from '../core/lockouts';
+import type { Actor, Ctx } from '../core/operation';
 import type { Sql, Tx } from '../db/client';
 
 /** Per chat: this many wrong codes within the window lock the chat out. */
@@ -86,4 +86,18 @@ export async function checkGuess(tx: Tx, chatId: number, source: string): Promis
       return begun;
     },
   };
+}
+
+/** The server log: every wrong code (bounded by the limits), and each lockout once, when it begins. */
+export function announceWrongCode(ctx: Ctx, chatId: number, source: string, begun: LockoutScope[]): void {
+  ctx.log?.('wrong access code', { chat_id: chatId, source });
+  for (const scope of begun) {
+    const limit = scope === 'chat' ? `${CODE_ATTEMPTS.max} wrong codes for this chat` : `${sourceGuessLimit()} wrong codes from this source`;
+    ctx.log?.(`access code lockout: ${limit} within ${CODE_ATTEMPTS.windowMinutes} minutes; its attempts are refused until they age out`, {
+      scope,
+      chat_id: chatId,
+      source,
+    });
+    reportLockout(scope);
+  }
 }

@@ -3,13 +3,12 @@
  */
 import { z } from 'zod';
 import { generateAccessCode, sha256hex, STRONG_CODE_HINT, weakCodeReason } from '../core/access-code';
-import { reportLockout } from '../core/lockouts';
 import { ConflictError, NotFoundError, UsageError } from '../core/errors';
 import { chatId, integer, text } from '../core/fields';
 import { fetchLimit, listOperation, operation, toPage, write } from '../core/operation';
 import { intArray, type Tx } from '../db/client';
 import { actingChat, MESSAGES } from './access';
-import { alreadyLockedOut, CODE_ATTEMPTS, checkGuess, guessSource, sourceGuessLimit } from './code-guessing';
+import { alreadyLockedOut, announceWrongCode, checkGuess, guessSource } from './code-guessing';
 import { chatRef } from './chats';
 import { mapConflicts, type ConflictMessages } from './constraints';
 import { regionRefs, regionUnitIds, reportTypeRefs, unitRefs } from './ref-sets';
@@ -115,16 +114,7 @@ export const assignRoleByCode = operation({
     });
     if ('refused' in outcome) throw new NotFoundError(MESSAGES.roleNotFound);
     if ('wrong' in outcome) {
-      ctx.log?.('wrong access code', { chat_id, source });
-      for (const scope of outcome.wrong) {
-        const limit = scope === 'chat' ? `${CODE_ATTEMPTS.max} wrong codes for this chat` : `${sourceGuessLimit()} wrong codes from this source`;
-        ctx.log?.(`access code lockout: ${limit} within ${CODE_ATTEMPTS.windowMinutes} minutes; its attempts are refused until they age out`, {
-          scope,
-          chat_id,
-          source,
-        });
-        reportLockout(scope);
-      }
+      announceWrongCode(ctx, chat_id, source, outcome.wrong);
       throw new NotFoundError(MESSAGES.roleNotFound);
     }
     return outcome;
