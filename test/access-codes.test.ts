@@ -10,7 +10,10 @@ import { importBundle } from '../src/handlers/bundle/import';
 import { createChat } from '../src/handlers/chats';
 import { DEFAULT_SOURCE_LIMIT, setSourceGuessLimit, sourceGuessLimit } from '../src/handlers/code-guessing';
 import { assignRoleByCode, CODE_ATTEMPTS } from '../src/handlers/roles';
-import { freshDatabase } from './support/db';
+import { sha256hex } from '../src/core/access-code';
+import { createClient } from '../src/db/client';
+import { loadMigrations, migrate } from '../src/db/migrate';
+import { createDatabase, freshDatabase } from './support/db';
 import { startServe } from './support/http';
 
 const db = await freshDatabase();
@@ -179,5 +182,36 @@ describe('urdb serve --code-guesses-per-source / URDB_CODE_GUESSES_PER_SOURCE', 
     const r = await urdb(['serve', '--code-guesses-per-source', '0'], { url: db.url });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--code-guesses-per-source');
+  });
+});
+
+describe('migration 5 on a database with roles', () => {
+  it('flags the roles whose digest is that of a code of up to 4 digits, and no other', async () => {
+    const created = await createDatabase({ template: null });
+    const sql = createClient({ url: created.url, schema: 'urdb', max: 1, onNotice: () => {} });
+    try {
+      // The database as urdb left it at schema version 4.
+      await sql`create schema urdb`;
+      await sql`create table urdb.schema_migrations (version integer primary key, name text not null, checksum char(64) not null, applied_at timestamptz not null default now())`;
+      for (const m of loadMigrations().filter((m) => m.version <= 4)) {
+        await sql.begin(async (tx) => {
+          await tx.unsafe(m.sql);
+          await tx`insert into urdb.schema_migrations (version, name, checksum) values (${m.version}, ${m.name}, ${m.checksum})`;
+        });
+      }
+      const roles = { pin: '0042', short: '7', long: 'a long enough code', nine: '123456789' };
+      for (const [name, code] of Object.entries(roles)) await sql`insert into role (name, access_code_sha256) values (${name}, ${sha256hex(code)})`;
+      await migrate(sql, 'urdb');
+      expect(await sql`select name, weak_code from role order by id`).toEqual([
+        { name: 'pin', weak_code: true },
+        { name: 'short', weak_code: true },
+        { name: 'long', weak_code: false },
+        // Known only by its digest, and longer than 4 digits: not flagged (SECURITY.md says so).
+        { name: 'nine', weak_code: false },
+      ]);
+    } finally {
+      await sql.end({ timeout: 5 });
+      await created.drop();
+    }
   });
 });
