@@ -25,22 +25,30 @@ create trigger audit_log_db_role before insert on audit_log
   execute function audit_log_db_role();
 
 -- The claimed actor is recorded as given, but a setting that is not JSON no longer aborts the write it
--- accompanies: it is kept as {"unparsed": "<the setting>"}.
+-- accompanies: it is kept as {"unparsed": "<the setting>"}. Checking needs an exception block (a subtransaction);
+-- a setting found valid is remembered for the transaction, so a bulk import of many statements starts one, not
+-- one per statement (many subtransactions in one transaction slow every other session's snapshots).
 create or replace function audit_actor() returns jsonb
 language plpgsql
-stable
+volatile
 as $$
 declare
   claimed text := current_setting('urdb.actor', true);
+  parsed jsonb;
 begin
   if claimed is null or claimed = '' then
     return jsonb_build_object('via', 'sql', 'user', session_user::text);
   end if;
-  begin
+  if claimed = current_setting('urdb.actor_checked', true) then
     return claimed::jsonb;
+  end if;
+  begin
+    parsed := claimed::jsonb;
   exception when others then
     return jsonb_build_object('unparsed', claimed);
   end;
+  perform set_config('urdb.actor_checked', claimed, true);
+  return parsed;
 end
 $$;
 
