@@ -77,7 +77,7 @@ describe('the audit log', () => {
     expect(JSON.parse(json.stdout)).toHaveLength(1);
     const piped = await urdb(['log', '--since', '1h', '--chat', '42'], { url: db.url });
     expect(piped.stdout.trim().split('\n')).toHaveLength(3);
-    expect(piped.stdout).toMatch(/\ttelegram_chat\tupdate\t\d+\ttitle: "Me" → "Me 2"$/m);
+    expect(piped.stdout).toMatch(/\ttelegram_chat\tupdate\tchat 42 "Me 2"\ttitle: "Me" → "Me 2"$/m);
     const none = await urdb(['log', '--since', '2999-01-01'], { url: db.url });
     expect(none.code).toBe(0);
     expect(none.stdout).toBe('');
@@ -87,6 +87,34 @@ describe('the audit log', () => {
     const badEntity = await urdb(['log', '--entity', 'pizza'], { url: db.url });
     expect(badEntity.code).toBe(2);
     expect(badEntity.stderr).toContain('--entity');
+  });
+
+  it('urdb log names chats by Telegram chat id and title, and report types by name, also once the chat is gone', async () => {
+    const GROUP = -1001234567890;
+    const r = await urdb(['import', '-'], {
+      url: db.url,
+      input: JSON.stringify({
+        format: 'urdb-bundle/1',
+        units: [{ id: 103, name: 'U103', uuid: UUID(103), region: 'R' }],
+        telegram_chats: [{ chat_id: GROUP, type: 'GROUP', title: 'Ops' }],
+        report_routes: [{ report_type: 'CANCELED_ORDERS', chat_id: GROUP, unit_ids: [103] }],
+      }),
+    });
+    expect(r.code).toBe(0);
+    const [chat] = await db.sql`select id from telegram_chat where chat_id = ${GROUP}`;
+    await db.sql`delete from telegram_chat where chat_id = ${GROUP}`;
+    const log = await urdb(['log', '--chat', String(GROUP)], { url: db.url });
+    expect(log.code).toBe(0);
+    const keys = log.stdout.trimEnd().split('\n').map((l) => l.split('\t').slice(3, 6).join(' '));
+    expect(keys).toEqual([
+      `report_route delete unit 103, CANCELED_ORDERS, chat ${GROUP} "Ops"`,
+      `telegram_chat delete chat ${GROUP} "Ops"`,
+      `report_route insert unit 103, CANCELED_ORDERS, chat ${GROUP} "Ops"`,
+      `telegram_chat insert chat ${GROUP} "Ops"`,
+    ]);
+    expect(log.stdout).not.toContain(`/${chat!.id}`);
+    const json = JSON.parse((await urdb(['log', '--entity', 'route', '--json', '--limit', '1'], { url: db.url })).stdout);
+    expect(json[0]).toMatchObject({ key: { unit_id: 103, report_type_id: 7, telegram_chat_id: chat!.id }, chat: { chat_id: GROUP, title: 'Ops' }, report_type: 'CANCELED_ORDERS' });
   });
 
   it('parses durations and dates for --since', () => {

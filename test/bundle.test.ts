@@ -174,6 +174,38 @@ describe('urdb import / export', () => {
     }
   });
 
+  it('weak imported codes are kept but flagged: plain ones judged like chosen ones, digests against common codes and short PINs', async () => {
+    const digest = (code: string) => sha256hex(code);
+    const bundle = {
+      format: 'urdb-bundle/1',
+      roles: [
+        { id: 51, name: 'pin', access_code: '1234' },
+        { id: 52, name: 'pizza', access_code_sha256: digest('Pizza2024') },
+        { id: 53, name: 'pin digest', access_code_sha256: digest('0042') },
+        { id: 54, name: 'flagged', access_code_sha256: digest('some code exported as weak'), weak_code: true },
+        { id: 55, name: 'strong', access_code: 'kq7-long-random-enough' },
+        { id: 56, name: 'strong digest', access_code_sha256: digest('hx9-another-long-code') },
+      ],
+    };
+    const r = await urdb(['import', file('weak.json', bundle), '--yes'], { url: db.url });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(
+      'warning: weak access code (shorter than 10 characters or a common one) kept for role 51 "pin", role 52 "pizza", role 53 "pin digest", ' +
+        'role 54 "flagged": rotate it with `urdb roles rotate-code`\n',
+    );
+    expect(await db.sql`select id, weak_code from role where id > 50 order by id`).toEqual(
+      [51, 52, 53, 54, 55, 56].map((id) => ({ id, weak_code: id < 55 })),
+    );
+    const list = await urdb(['roles', 'list', '--search', 'pin'], { url: db.url });
+    expect(list.stderr).toContain('warning: role 51 "pin": weak code: rotate it with `urdb roles rotate-code`');
+    const exported = (await snapshot()).roles.filter((role) => role.id > 50);
+    expect(exported.map((role) => role.weak_code)).toEqual([true, true, true, true, undefined, undefined]);
+    // What a stolen export gives away: a short code falls to plain enumeration of its unsalted digest.
+    const stolen = exported.find((role) => role.id === 53)!.access_code_sha256;
+    const recovered = Array.from({ length: 10_000 }, (_, n) => String(n).padStart(4, '0')).find((c) => sha256hex(c) === stolen);
+    expect(recovered).toBe('0042');
+  });
+
   it('round trip: export → import into an empty database → export gives the same bytes', async () => {
     const out = path.join(dir, 'export.json');
     const e1 = await urdb(['export', '--out', out], { url: db.url });

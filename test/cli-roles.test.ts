@@ -81,9 +81,36 @@ describe('urdb roles add', () => {
     expect([given.code, given.stdout]).toEqual([0, '']);
     expect(given.stderr).toContain('(it grants nothing yet: `urdb roles grant`); the access code is the one you gave');
     expect((await role('given'))?.access_code_sha256).toBe(sha256hex('a-long-chosen-code-1'));
-    const short = await run(['roles', 'add', '--name', 'short', '--access-code', 'abc']);
-    expect(short.code).toBe(0);
-    expect(short.stderr).toContain('warning: an access code of 3 characters is easy to guess');
+  });
+
+  it('a weak chosen code (under 10 characters, or common) is refused, saying how to get a strong one; --force-weak flags it', async () => {
+    const before = await state(db);
+    const short = await run(['roles', 'add', '--name', 'short', '--access-code', '1234']);
+    expect([short.code, short.stdout]).toEqual([2, '']);
+    expect(short.stderr).toBe(
+      'urdb: access code refused: it has 4 characters; a chosen code needs at least 10; leave out --access-code and urdb generates a strong one ' +
+        '(`urdb roles rotate-code <role>` for an existing role), or generate one with `openssl rand -base64 12`; --force-weak keeps a weak one anyway\n',
+    );
+    const common = await run(['roles', 'add', '--name', 'common', '--access-code', '-'], 'QwertyUIOP\n');
+    expect(common.code).toBe(2);
+    expect(common.stderr).toContain('urdb: access code refused: it is one of the common codes attackers try first');
+    const rotate = await run(['roles', 'rotate-code', 'everything', '--access-code', 'pizza2024']);
+    expect(rotate.code).toBe(2);
+    expect(rotate.stderr).toContain('access code refused: it has 9 characters');
+    expect(await state(db)).toEqual(before);
+
+    const forced = await run(['roles', 'add', '--name', 'weakling', '--access-code', '1234', '--force-weak']);
+    expect(forced.code).toBe(0);
+    const list = await run(['roles', 'list']);
+    expect(list.stderr).toMatch(/^warning: role \d+ "weakling": weak code: rotate it with `urdb roles rotate-code`$/m);
+    expect(list.stderr).not.toContain('"north"');
+    expect(JSON.parse((await run(['roles', 'list', '--json'])).stdout).find((r: { name: string }) => r.name === 'weakling')).toMatchObject({ weak_code: true });
+    const show = await run(['roles', 'show', 'weakling']);
+    expect(show.stdout).toContain('weak code: rotate it with `urdb roles rotate-code`');
+    expect((await run(['roles', 'show', 'north'])).stdout).not.toContain('weak code');
+    expect((await run(['roles', 'rotate-code', 'weakling'])).code).toBe(0);
+    expect((await run(['roles', 'show', 'weakling'])).stdout).not.toContain('weak code');
+    expect((await run(['roles', 'rm', 'weakling', '--yes'])).code).toBe(0);
   });
 
   it('bad input: exit code, one-line message, nothing changed', async () => {
@@ -120,7 +147,7 @@ describe('urdb roles list / show / update', () => {
       run(['roles', 'list', '--search', 'KAZ']),
     ]);
     expect(tsv.stdout.split('\n').slice(0, 2)).toEqual(['1\teverything\t3\t2\t1', '2\tnorth\t2\t1\t0']);
-    expect(JSON.parse(json.stdout)).toEqual([{ id: 1, name: 'everything', unit_count: 3, report_type_count: 2, chat_count: 1 }]);
+    expect(JSON.parse(json.stdout)).toEqual([{ id: 1, name: 'everything', unit_count: 3, report_type_count: 2, chat_count: 1, weak_code: false }]);
     expect(search.stdout).toMatch(/^\d+\tkazan\t1\t0\t0\n$/);
   });
 
@@ -139,6 +166,7 @@ describe('urdb roles list / show / update', () => {
     expect(JSON.parse(json.stdout)).toEqual({
       id: 1,
       name: 'everything',
+      weak_code: false,
       units: [
         { id: 101, name: 'Москва 1-1', region: 'Москва 1' },
         { id: 102, name: 'Москва 1-2', region: 'Москва 1' },
@@ -254,7 +282,7 @@ describe('urdb roles assign / unassign', () => {
     const wrong = await run(['roles', 'assign', '42', '--access-code', 'zq9']);
     expect([wrong.code, wrong.stderr]).toEqual([
       1,
-      'urdb: Role is not found; no role has this code, or the chat made 5 wrong tries within 10 minutes; check the code, or give the role by name with --role\n',
+      'urdb: Role is not found; no role has this code, or too many wrong codes were tried (for this chat, or by you) within 10 minutes; check the code, or give the role by name with --role\n',
     ]);
   });
 

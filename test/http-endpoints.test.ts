@@ -382,7 +382,7 @@ describe('roles', () => {
   it("PATCH: a wrong access code is reported to the operator's log with the caller's address", async () => {
     http.events.length = 0;
     await http.call('PATCH', `/users/${NO_ROLE}/access-code/`, { body: { access_code: 'guess' } });
-    expect(http.events).toEqual([{ kind: 'security', event: 'wrong access code', fields: { chat_id: NO_ROLE, address: '127.0.0.1' } }]);
+    expect(http.events).toEqual([{ kind: 'security', event: 'wrong access code', fields: { chat_id: NO_ROLE, source: 'address 127.0.0.1', address: '127.0.0.1' } }]);
   });
 
   it('PATCH: 204, the chat gets the role, and the routes into it for units the new role does not grant are deleted', async () => {

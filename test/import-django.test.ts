@@ -207,6 +207,10 @@ describe('urdb import-django: the later schema, from a schema of urdb\'s own dat
     expect(chat!.chat_id).toBe(-1009999999999);
     const [role] = await db.sql`select access_code_sha256 from role where id = 2`;
     expect(role!.access_code_sha256).toBe(sha256hex('new code'));
+    // 'new code' has 8 characters: kept (the users have it), flagged, and named.
+    expect(json(r.stdout).warnings).toContain('weak access code (shorter than 10 characters or a common one) kept for role 2 "Nobody": rotate it with `urdb roles rotate-code`');
+    expect(r.stderr).toContain('weak access code (shorter than 10 characters or a common one) kept for role 2 "Nobody"');
+    expect(await db.sql`select id, weak_code from role order by id`).toEqual([{ id: 1, weak_code: false }, { id: 2, weak_code: true }]);
     expect(await db.sql`select unit_id from role_unit where role_id = 1`).toEqual([{ unit_id: 101 }]);
   });
 

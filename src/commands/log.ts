@@ -12,7 +12,7 @@ export function registerLog(program: Command): void {
       .option('--chat <chat_id>', 'only changes concerning one Telegram chat (the chat, its routes, its actions)'),
   ).action(
     action(async (rt, opts) => {
-      const { listAudit, parseSince, describeActor, describeChange } = await import('../handlers/audit');
+      const { listAudit, parseSince, describeActor, describeChange, describeKey } = await import('../handlers/audit');
       const input = rt.validate(listAudit.cliInput, {
         since: opts.since === undefined ? undefined : parseSince(String(opts.since)),
         entity: opts.entity,
@@ -23,10 +23,10 @@ export function registerLog(program: Command): void {
       await rt.out.list(page.items, [
         { header: 'ID', value: (e) => e.id },
         { header: 'AT', value: (e) => e.at.toISOString() },
-        { header: 'WHO', value: (e) => describeActor(e.actor) },
+        { header: 'WHO', value: (e) => describeActor(e) },
         { header: 'ENTITY', value: (e) => e.entity },
         { header: 'ACTION', value: (e) => e.action },
-        { header: 'KEY', value: (e) => Object.values(e.key).join('/') },
+        { header: 'KEY', value: (e) => describeKey(e) },
         { header: 'CHANGE', value: (e) => describeChange(e) },
       ]);
       await printPageHint(rt, page, input, 'audit entries', async (all) => listAudit.run(await rt.ctx(), all));

@@ -10,8 +10,8 @@ import { collectList, nonEmpty, reportChange } from './ref-options';
 const roleName = (r: { id: number; name: string }) => `role ${r.id} ${quoted(r.name)}`;
 const chatName = (c: { chat_id: number; title: string }) => `chat ${c.chat_id} ${quoted(c.title)}`;
 
-/** A code shorter than this is easy to guess: warn (the API accepts any code of 1..64 characters). */
-const SHORT_CODE = 12;
+/** What `roles list` and `roles show` say of a role whose code is known to be weak. */
+export const WEAK_CODE_NOTE = 'weak code: rotate it with `urdb roles rotate-code`';
 
 interface GrantFlags {
   units?: string[];
@@ -39,17 +39,15 @@ const GRANT_FLAGS = { units: '--units', regions: '--regions', report_types: '--r
 const hasGrants = (g: ReturnType<typeof grantInput>) => g.units.length + g.regions.length + g.report_types.length > 0;
 
 /**
- * The access code of --access-code (value, `-` for stdin, or alone to type it). A code being chosen (a role's new
- * code) is warned about when short; a code being presented (assign) is not.
+ * The access code of --access-code (value, `-` for stdin, or alone to type it). A code being chosen is refused by
+ * the handler when weak (shorter than 10 characters or common) unless --force-weak.
  */
-async function accessCode(rt: Runtime, value: string | boolean | undefined, use: 'choose' | 'present'): Promise<string | undefined> {
+async function accessCode(rt: Runtime, value: string | boolean | undefined): Promise<string | undefined> {
   const { askSecret } = await import('../cli/prompts-admin');
-  const code = await askSecret(rt, value, { flag: '--access-code', message: 'Access code' });
-  if (use === 'choose' && code !== undefined && code.trim() !== '' && code.trim().length < SHORT_CODE) {
-    rt.out.warn(`an access code of ${code.trim().length} characters is easy to guess; leave out --access-code to have a strong one generated`);
-  }
-  return code;
+  return askSecret(rt, value, { flag: '--access-code', message: 'Access code' });
 }
+
+const FORCE_WEAK_HELP = 'accept a chosen code shorter than 10 characters or a common one (the role is flagged as weak)';
 
 /** Prints a generated code on stdout (the data of the command), once; or says that the given one is in force. */
 function printCode(rt: Runtime, what: string, code: string | null, json: unknown) {
@@ -105,6 +103,7 @@ export function registerRoles(program: Command): void {
         { header: 'REPORT TYPES', value: (r) => r.report_type_count },
         { header: 'CHATS', value: (r) => r.chat_count },
       ]);
+      for (const r of page.items) if (r.weak_code && !rt.out.opts.json) rt.out.warn(`${roleName(r)}: ${WEAK_CODE_NOTE}`);
       await printPageHint(rt, page, input, 'roles', async (all) => listRoles.run(await rt.ctx(), all));
     }),
   );
@@ -123,6 +122,7 @@ export function registerRoles(program: Command): void {
           {
             id: detail.id,
             name: detail.name,
+            ...(detail.weak_code ? { access_code: WEAK_CODE_NOTE } : {}),
             units: `${detail.units.length}${detail.units.length ? ` (${unitsByRegion(detail.units)})` : ''}`,
             report_types: `${detail.report_types.length}${detail.report_types.length ? ` (${detail.report_types.map((t) => t.name).join(', ')})` : ''}`,
             chats: `${detail.chats.length}${detail.chats.length ? ` (${detail.chats.map((c) => `${c.chat_id} ${c.title}`).join(', ')})` : ''}`,
@@ -138,21 +138,22 @@ export function registerRoles(program: Command): void {
       .command('add')
       .description('create a role; its access code is generated and printed once unless --access-code gives one')
       .option('--name <name>', 'the role name (up to 64 characters)')
-      .option('--access-code [code]', 'use this code instead of a generated one (- reads it from stdin; alone: type it)'),
+      .option('--access-code [code]', 'use this code instead of a generated one (- reads it from stdin; alone: type it)')
+      .option('--force-weak', FORCE_WEAK_HELP),
     'grant',
   ).action(
     action(async (rt, opts) => {
       const { createRole } = await import('../handlers/roles');
       const { askText } = await import('../cli/prompts');
       const name = await askText(rt, { value: opts.name, flag: '--name', message: 'Role name', schema: createRole.input.shape.name });
-      const code = await accessCode(rt, opts.accessCode, 'choose');
+      const code = await accessCode(rt, opts.accessCode);
       const grants = grantInput(opts);
       if (!hasGrants(grants) && rt.interactive) {
         const { pickUnits, pickReportTypes } = await import('../cli/prompts-admin');
         grants.units = (await pickUnits(rt, { message: 'Units the role grants (space ticks, enter when done)' })).map(String);
         grants.report_types = (await pickReportTypes(rt, { message: 'Report types the role grants' })).map(String);
       }
-      const input = rt.validate(createRole.input, { name, access_code: code, ...grants }, GRANT_FLAGS);
+      const input = rt.validate(createRole.input, { name, access_code: code, force_weak: Boolean(opts.forceWeak), ...grants }, GRANT_FLAGS);
       const role = await createRole.run(await rt.ctx(), input);
       const granted = counted([
         [role.units, 'unit'],
@@ -252,13 +253,14 @@ export function registerRoles(program: Command): void {
     .description("replace a role's access code (generated and printed once unless given); chats holding the role keep it")
     .argument('[role]', 'the role (id or name)')
     .option('--access-code [code]', 'use this code instead of a generated one (- reads it from stdin; alone: type it)')
+    .option('--force-weak', FORCE_WEAK_HELP)
     .action(
       action(async (rt, opts, [ref]) => {
         const { rotateRoleCode } = await import('../handlers/roles');
         const { askRole } = await import('../cli/prompts');
         const role = await askRole(rt, ref, { flag: '<role>', message: 'Role whose code to replace' });
-        const code = await accessCode(rt, opts.accessCode, 'choose');
-        const input = rt.validate(rotateRoleCode.input, { role, access_code: code }, { role: '<role>' });
+        const code = await accessCode(rt, opts.accessCode);
+        const input = rt.validate(rotateRoleCode.input, { role, access_code: code, force_weak: Boolean(opts.forceWeak) }, { role: '<role>' });
         const rotated = await rotateRoleCode.run(await rt.ctx(), input);
         printCode(rt, `replaced the access code of ${roleName(rotated)} (the old one no longer works)`, rotated.access_code, rotated);
       }),
@@ -310,7 +312,7 @@ export function registerRoles(program: Command): void {
         const ctx = await rt.ctx();
         let result: { role_id: number; role: string; deleted_routes: number; chat_id: number; title: string };
         if (opts.accessCode !== undefined) {
-          const code = await accessCode(rt, opts.accessCode, 'present');
+          const code = await accessCode(rt, opts.accessCode);
           const chat = await chatRef(ctx.sql, chatText);
           const input = rt.validate(assignRoleInput, { chat_id: chat.chat_id, access_code: code });
           try {
@@ -320,7 +322,7 @@ export function registerRoles(program: Command): void {
               const { CODE_ATTEMPTS } = await import('../handlers/roles');
               throw new NotFoundError(
                 err.message,
-                `no role has this code, or the chat made ${CODE_ATTEMPTS.max} wrong tries within ${CODE_ATTEMPTS.windowMinutes} minutes; ` +
+                `no role has this code, or too many wrong codes were tried (for this chat, or by you) within ${CODE_ATTEMPTS.windowMinutes} minutes; ` +
                   'check the code, or give the role by name with --role',
               );
             }

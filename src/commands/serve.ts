@@ -37,6 +37,7 @@ export function registerServe(program: Command): void {
     .option('--workers <n>', 'processes sharing the port', '1')
     .option('--log-format <format>', 'access log and messages on stderr: text or json', 'text')
     .option('--pool-size <n>', 'database connections per process', '10')
+    .option('--code-guesses-per-source <n>', 'wrong access codes one source (token name, else address) may send per 10 minutes, across all chats (default: URDB_CODE_GUESSES_PER_SOURCE or 50)')
     .option('--no-cache', 'answer the route lookups from the database every time (no in-process cache)')
     .option('--allowed-hosts <hosts>', 'Host headers accepted, or @file (default: URDB_ALLOWED_HOSTS, else see below)')
     .option('--allowed-origins <origins>', 'Origin headers accepted, or @file (default: URDB_ALLOWED_ORIGINS, else none)')
@@ -51,6 +52,7 @@ export function registerServe(program: Command): void {
         const { z } = await import('zod');
         const { integer, choice, text } = await import('../core/fields');
         const { LOG_FORMATS } = await import('../http/log');
+        const { DEFAULT_SOURCE_LIMIT, setSourceGuessLimit } = await import('../handlers/code-guessing');
         const input = rt.validate(
           z.object({
             host: text({ max: 255 }),
@@ -63,6 +65,7 @@ export function registerServe(program: Command): void {
             max_connections: integer({ min: 1, max: 10_000_000 }).nullable(),
             metrics_port: integer({ min: 0, max: 65535 }).nullable(),
             metrics_host: text({ max: 255 }),
+            code_guesses_per_source: integer({ min: 1, max: 1_000_000 }),
           }),
           {
             host: opts.host,
@@ -75,6 +78,7 @@ export function registerServe(program: Command): void {
             max_connections: opts.maxConnections ?? (process.env.URDB_MAX_CONNECTIONS || null),
             metrics_port: opts.metricsPort ?? null,
             metrics_host: opts.metricsHost,
+            code_guesses_per_source: opts.codeGuessesPerSource ?? (process.env.URDB_CODE_GUESSES_PER_SOURCE || DEFAULT_SOURCE_LIMIT),
           },
           {
             log_format: '--log-format',
@@ -84,8 +88,10 @@ export function registerServe(program: Command): void {
             max_connections: '--max-connections (or URDB_MAX_CONNECTIONS)',
             metrics_port: '--metrics-port',
             metrics_host: '--metrics-host',
+            code_guesses_per_source: '--code-guesses-per-source (or URDB_CODE_GUESSES_PER_SOURCE)',
           },
         );
+        setSourceGuessLimit(input.code_guesses_per_source);
         const { loadReloadable } = await import('./serve-settings');
         const specs = {
           token: input.token,

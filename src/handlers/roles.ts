@@ -2,12 +2,13 @@
  * What a Telegram user's role lets it route, and the role switch by access code (http-api.md, Roles).
  */
 import { z } from 'zod';
-import { generateAccessCode, sha256hex } from '../core/access-code';
-import { ConflictError, NotFoundError } from '../core/errors';
+import { generateAccessCode, sha256hex, STRONG_CODE_HINT, weakCodeReason } from '../core/access-code';
+import { ConflictError, NotFoundError, UsageError } from '../core/errors';
 import { chatId, integer, text } from '../core/fields';
 import { fetchLimit, listOperation, operation, toPage, write } from '../core/operation';
 import { intArray, type Tx } from '../db/client';
 import { actingChat, MESSAGES } from './access';
+import { alreadyLockedOut, announceWrongCode, checkGuess, guessSource } from './code-guessing';
 import { chatRef } from './chats';
 import { mapConflicts, type ConflictMessages } from './constraints';
 import { regionRefs, regionUnitIds, reportTypeRefs, unitRefs } from './ref-sets';
@@ -86,48 +87,35 @@ export interface AssignResult {
 
 export const assignRoleInput = z.object({ chat_id: chatId(), access_code: text({ max: 64 }) });
 
-/** Guessing protection: this many wrong codes for one chat within the window lock the chat out until it passes. */
-export const CODE_ATTEMPTS = { max: 5, windowMinutes: 10 } as const;
+export { CODE_ATTEMPTS } from './code-guessing';
 
 /**
  * The role switch: the chat gets the role whose access code this is, and in the same transaction loses the routes
- * whose unit that role does not grant. Applying the same code again is allowed. After CODE_ATTEMPTS.max wrong codes
- * within the window, every attempt for that chat answers "Role is not found", even with the right code, until the
- * window passes; attempts are recorded (and audited) under the chat row's lock, so parallel guesses count too.
+ * whose unit that role does not grant. Applying the same code again is allowed. Wrong codes are limited per chat
+ * and per source (handlers/code-guessing.ts); a refused attempt answers "Role is not found", like a wrong code,
+ * even with the right code, and writes nothing.
  */
 export const assignRoleByCode = operation({
   name: 'roles.assign-by-code',
   summary: 'Give a chat the role of an access code; routes into the chat for units the role does not grant are deleted.',
   input: assignRoleInput,
   async run(ctx, { chat_id, access_code }): Promise<AssignResult> {
+    const source = guessSource(ctx.actor);
+    if (await alreadyLockedOut(ctx.sql, chat_id, source)) throw new NotFoundError(MESSAGES.roleNotFound);
     const outcome = await write(ctx, ['telegram_chat', 'report_route'], async (tx) => {
       const [chat] = await tx<{ id: number }[]>`select id from telegram_chat where chat_id = ${chat_id} for update`;
       if (!chat) throw new NotFoundError(MESSAGES.chatNotFound);
-      const [recent] = await tx<{ n: number }[]>`
-        select count(*)::int as n from access_code_attempt
-        where chat_id = ${chat_id} and not refused and at > now() - make_interval(mins => ${CODE_ATTEMPTS.windowMinutes})
-      `;
-      if (recent!.n >= CODE_ATTEMPTS.max) {
-        await tx`insert into access_code_attempt (chat_id, refused) values (${chat_id}, true)`;
-        return { refused: true } as const;
-      }
+      const guess = await checkGuess(tx, chat_id, source);
+      if (guess.refused) return { refused: true } as const;
       const [role] = await tx<{ id: number; name: string }[]>`
         select id, name from role where access_code_sha256 = ${sha256hex(access_code)} for share
       `;
-      if (!role) {
-        await tx`delete from access_code_attempt where chat_id = ${chat_id} and at < now() - interval '1 day'`;
-        await tx`insert into access_code_attempt (chat_id) values (${chat_id})`;
-        return { wrong: true } as const;
-      }
-      await tx`delete from access_code_attempt where chat_id = ${chat_id}`;
+      if (!role) return { wrong: await guess.record() } as const;
       return switchRole(tx, chat.id, role);
     });
-    if ('refused' in outcome) {
-      ctx.log?.('access code refused: too many wrong codes', { chat_id });
-      throw new NotFoundError(MESSAGES.roleNotFound);
-    }
+    if ('refused' in outcome) throw new NotFoundError(MESSAGES.roleNotFound);
     if ('wrong' in outcome) {
-      ctx.log?.('wrong access code', { chat_id });
+      announceWrongCode(ctx, chat_id, source, outcome.wrong);
       throw new NotFoundError(MESSAGES.roleNotFound);
     }
     return outcome;
@@ -159,6 +147,8 @@ export interface RoleSummary {
   unit_count: number;
   report_type_count: number;
   chat_count: number;
+  /** The code is known to be weak (imported or migrated, or forced): rotate it. */
+  weak_code: boolean;
 }
 
 export const listRoles = listOperation({
@@ -171,7 +161,8 @@ export const listRoles = listOperation({
       select r.id, r.name,
         (select count(*)::int from role_unit g where g.role_id = r.id) as unit_count,
         (select count(*)::int from role_report_type g where g.role_id = r.id) as report_type_count,
-        (select count(*)::int from telegram_chat c where c.role_id = r.id) as chat_count
+        (select count(*)::int from telegram_chat c where c.role_id = r.id) as chat_count,
+        r.weak_code
       from role r
       where ${nameContains(sql, sql`r.name`, search, collation)}
       order by r.id
@@ -184,6 +175,7 @@ export const listRoles = listOperation({
 export interface RoleDetail {
   id: number;
   name: string;
+  weak_code: boolean;
   units: { id: number; name: string; region: string }[];
   report_types: { id: number; name: string; verbose_name: string }[];
   chats: { chat_id: number; type: string; title: string }[];
@@ -208,7 +200,8 @@ export const showRole = operation({
     const chats = await sql<RoleDetail['chats']>`
       select chat_id, type, title from telegram_chat where role_id = ${found.id} order by id
     `;
-    return { id: found.id, name: found.name, units: [...units], report_types: [...reportTypes], chats: [...chats] };
+    const [flag] = await sql<{ weak_code: boolean }[]>`select weak_code from role where id = ${found.id}`;
+    return { id: found.id, name: found.name, weak_code: flag?.weak_code ?? false, units: [...units], report_types: [...reportTypes], chats: [...chats] };
   },
 });
 
@@ -219,6 +212,16 @@ async function lockRoleNames(tx: Tx, name: string, exceptId: number | null) {
     select id from role where name = ${name} and id is distinct from ${exceptId} limit 1
   `;
   if (other) throw new ConflictError(`a role named ${JSON.stringify(name)} already exists (id ${other.id})`, 'choose another name');
+}
+
+/**
+ * A code someone chose: refused when shorter than 10 characters or common, unless forced (then the role is flagged).
+ * Returns whether it is weak.
+ */
+function chosenCodeIsWeak(code: string, forceWeak: boolean): boolean {
+  const reason = weakCodeReason(code);
+  if (reason !== null && !forceWeak) throw new UsageError(`access code refused: ${reason}`, STRONG_CODE_HINT);
+  return reason !== null;
 }
 
 const codeTaken = {
@@ -267,6 +270,7 @@ export const createRole = operation({
   input: z.object({
     name: text({ max: 64 }),
     access_code: text({ max: 64 }).optional(),
+    force_weak: z.boolean().default(false),
     units: refList(),
     regions: refList(),
     report_types: refList(),
@@ -274,12 +278,13 @@ export const createRole = operation({
   async run(ctx, input): Promise<CreatedRole> {
     const generated = input.access_code === undefined ? generateAccessCode() : null;
     const code = input.access_code ?? generated!;
+    const weak = generated === null && chosenCodeIsWeak(code, input.force_weak);
     return mapConflicts(codeTaken, () =>
       write(ctx, ['role', 'role_unit', 'role_report_type'], async (tx) => {
         await lockRoleNames(tx, input.name, null);
         const { unitIds, reportTypeIds } = await resolveGrants(tx, input);
         const [role] = await tx<{ id: number }[]>`
-          insert into role (name, access_code_sha256) values (${input.name}, ${sha256hex(code)}) returning id
+          insert into role (name, access_code_sha256, weak_code) values (${input.name}, ${sha256hex(code)}, ${weak}) returning id
         `;
         const granted = await insertGrants(tx, role!.id, unitIds, reportTypeIds);
         return { id: role!.id, name: input.name, access_code: generated, ...granted };
@@ -305,13 +310,14 @@ export const renameRole = operation({
 export const rotateRoleCode = operation({
   name: 'roles.rotate-code',
   summary: "Replace a role's access code (generated when not given). Chats that hold the role keep it.",
-  input: z.object({ role: text({ max: 64 }), access_code: text({ max: 64 }).optional() }),
-  async run(ctx, { role, access_code }): Promise<{ id: number; name: string; access_code: string | null }> {
+  input: z.object({ role: text({ max: 64 }), access_code: text({ max: 64 }).optional(), force_weak: z.boolean().default(false) }),
+  async run(ctx, { role, access_code, force_weak }): Promise<{ id: number; name: string; access_code: string | null }> {
     const generated = access_code === undefined ? generateAccessCode() : null;
+    const weak = access_code !== undefined && chosenCodeIsWeak(access_code, force_weak);
     return mapConflicts(codeTaken, () =>
       write(ctx, ['role'], async (tx) => {
         const found = await roleRef(tx, role);
-        await tx`update role set access_code_sha256 = ${sha256hex(access_code ?? generated!)} where id = ${found.id}`;
+        await tx`update role set access_code_sha256 = ${sha256hex(access_code ?? generated!)}, weak_code = ${weak} where id = ${found.id}`;
         return { id: found.id, name: found.name, access_code: generated };
       }),
     );

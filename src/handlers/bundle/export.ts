@@ -27,7 +27,7 @@ export async function exportBundle(ctx: Ctx, onProgress?: (section: string) => v
     `;
     onProgress?.('report_types');
     const roles = await tx<Bundle['roles']>`
-      select r.id, r.name, r.access_code_sha256,
+      select r.id, r.name, r.access_code_sha256, r.weak_code,
              coalesce((select json_agg(g.unit_id order by g.unit_id) from role_unit g where g.role_id = r.id), '[]') as units,
              coalesce((select json_agg(t.name order by t.id) from role_report_type g join report_type t on t.id = g.report_type_id
                        where g.role_id = r.id), '[]') as report_types
@@ -56,7 +56,8 @@ export async function exportBundle(ctx: Ctx, onProgress?: (section: string) => v
       departments: [...departments],
       units: [...units],
       report_types: [...report_types],
-      roles: [...roles],
+      // weak_code only where true: strong roles export as before.
+      roles: roles.map(({ weak_code, ...r }) => (weak_code ? { ...r, weak_code } : r)),
       telegram_chats: [...telegram_chats],
       report_routes: [...report_routes],
       account_roles: [...account_roles],

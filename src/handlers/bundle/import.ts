@@ -3,7 +3,7 @@
  * in one transaction with set-based statements (one per section, routes in batches), counting what was inserted and
  * what actually changed.
  */
-import { sha256hex } from '../../core/access-code';
+import { isWeakDigest, sha256hex, weakCodeReason } from '../../core/access-code';
 import { ValidationError, UsageError } from '../../core/errors';
 import { fieldErrors } from '../../core/fields';
 import { write, type Ctx } from '../../core/operation';
@@ -46,6 +46,22 @@ export class BundleError extends ValidationError {
 }
 
 export { sha256hex };
+
+/**
+ * Imported codes are kept (users already have them) but flagged when weak: the plain code is judged like a chosen
+ * one; a digest alone is compared with the digests of the common codes and of every code of up to 4 digits, and
+ * an exported flag is kept.
+ */
+function importedCodeIsWeak(r: Bundle['roles'][number], digest: string): boolean {
+  if (r.weak_code === true) return true;
+  return r.access_code !== undefined ? weakCodeReason(r.access_code) !== null : isWeakDigest(digest);
+}
+
+/** The warning `urdb import` and `urdb import-django` print for the roles whose code is weak. */
+export function weakCodesWarning(roles: { id: number; name: string }[]): string {
+  const list = roles.map((r) => `role ${r.id} ${JSON.stringify(r.name)}`).join(', ');
+  return `weak access code (shorter than 10 characters or a common one) kept for ${list}: rotate it with \`urdb roles rotate-code\``;
+}
 
 /** Shape validation plus the checks that need only the document itself (duplicate keys). */
 export function parseBundle(raw: unknown): Bundle {
@@ -334,14 +350,19 @@ export async function importBundle(ctx: Ctx, raw: unknown, opts: ImportOptions =
       progress('report_types', b.report_types.length, b.report_types.length);
 
       if (b.roles.length) {
-        const roles = b.roles.map((r) => ({ id: r.id, name: r.name, digest: r.access_code_sha256 ?? sha256hex(r.access_code!) }));
+        const roles = b.roles.map((r) => {
+          const digest = r.access_code_sha256 ?? sha256hex(r.access_code!);
+          return { id: r.id, name: r.name, digest, weak: importedCodeIsWeak(r, digest) };
+        });
         const written = await tx<{ id: number; inserted: boolean }[]>`
-          insert into role (id, name, access_code_sha256)
-          select b.id, b.name, b.digest from jsonb_to_recordset(${json(tx, roles)}) as b(id int, name text, digest text)
-          on conflict (id) do update set name = excluded.name, access_code_sha256 = excluded.access_code_sha256
-          where (role.name, role.access_code_sha256) is distinct from (excluded.name, excluded.access_code_sha256)
+          insert into role (id, name, access_code_sha256, weak_code)
+          select b.id, b.name, b.digest, b.weak from jsonb_to_recordset(${json(tx, roles)}) as b(id int, name text, digest text, weak boolean)
+          on conflict (id) do update set name = excluded.name, access_code_sha256 = excluded.access_code_sha256, weak_code = excluded.weak_code
+          where (role.name, role.access_code_sha256, role.weak_code) is distinct from (excluded.name, excluded.access_code_sha256, excluded.weak_code)
           returning id, (xmax = 0) as inserted
         `;
+        const weak = roles.filter((r) => r.weak);
+        if (weak.length) warnings.push(weakCodesWarning(weak));
         const ids = b.roles.map((r) => r.id);
         const unitGrants = b.roles.flatMap((r) => [...new Set(r.units)].map((unit_id) => ({ role_id: r.id, unit_id })));
         const typeGrants = b.roles.flatMap((r) => [...new Set(r.report_types)].map((name) => ({ role_id: r.id, name })));

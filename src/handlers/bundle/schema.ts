@@ -56,6 +56,8 @@ export const bundleRole = item({
   name: text({ max: 64 }),
   access_code: text({ max: 64 }).optional(),
   access_code_sha256: sha256.optional(),
+  /** Export writes it (true only) for a role flagged as weak; import also flags codes it can tell are weak. */
+  weak_code: boolean().optional(),
   units: list(id(), { allowEmpty: true }).optional().default([]),
   report_types: list(text({ max: 64 }), { allowEmpty: true }).optional().default([]),
 }).superRefine((role, ctx) => {

@@ -7,6 +7,7 @@
  * - unique keys moving between ids (renames in the source since the last run): the changing rows' keys are parked
  *   on unique placeholders first, so that no statement trips over a value that is about to move.
  */
+import { weakCodesWarning } from '../bundle/import';
 import type { Tx } from '../../db/client';
 import { syncSequence } from '../init';
 import { listOf } from './adapt';
@@ -315,11 +316,13 @@ async function applyRoles({ tx, counts, warnings }: Run) {
        or exists (select 1 from django_role s where s.id = u.id and s.access_code_sha256 <> u.access_code_sha256)
   `;
   const written = await tx<Written[]>`
-    insert into role (id, name, access_code_sha256) select id, name, access_code_sha256 from django_role
-    on conflict (id) do update set name = excluded.name, access_code_sha256 = excluded.access_code_sha256
-    where (role.name, role.access_code_sha256) is distinct from (excluded.name, excluded.access_code_sha256)
+    insert into role (id, name, access_code_sha256, weak_code) select id, name, access_code_sha256, weak_code from django_role
+    on conflict (id) do update set name = excluded.name, access_code_sha256 = excluded.access_code_sha256, weak_code = excluded.weak_code
+    where (role.name, role.access_code_sha256, role.weak_code) is distinct from (excluded.name, excluded.access_code_sha256, excluded.weak_code)
     returning id, (xmax = 0) as inserted
   `;
+  const weak = await tx<{ id: number; name: string }[]>`select id::int as id, name from django_role where weak_code order by id`;
+  if (weak.length) warnings.push(weakCodesWarning(weak));
   await tx`update telegram_chat set role_id = m.new_id from django_merge m where m.tbl = 'role' and telegram_chat.role_id = m.old_id`;
   await tx`delete from role where id in (select old_id from django_merge where tbl = 'role')`;
   sayMerged(warnings, 'role', merged);

@@ -6,6 +6,8 @@
  * text never leaves it.
  */
 import type postgres from 'postgres';
+import { MIN_CHOSEN_CODE } from '../../core/access-code';
+import { COMMON_ACCESS_CODES } from '../../core/common-access-codes';
 import { UnavailableError, UrdbError, UsageError } from '../../core/errors';
 import { classifyDbError, isConnectionError, type Tx } from '../../db/client';
 
@@ -50,7 +52,7 @@ export const TABLES: readonly TableSpec[] = [
     stage: 'django_report_type',
     columns: 'id bigint, name text, verbose_name text, is_active boolean, parent_id bigint, priority integer',
   },
-  { section: 'roles', source: 'user_roles_userrole', required: false, stage: 'django_role', columns: 'id bigint, name text, access_code_sha256 text' },
+  { section: 'roles', source: 'user_roles_userrole', required: false, stage: 'django_role', columns: 'id bigint, name text, access_code_sha256 text, weak_code boolean' },
   { section: 'role_units', source: 'user_roles_userrole_units', required: false, stage: 'django_role_unit', columns: 'id bigint, role_id bigint, unit_id bigint' },
   {
     section: 'role_report_types',
@@ -178,6 +180,8 @@ export async function detectLayout(s: postgres.TransactionSql<{}>, read: Read, s
   };
 }
 
+const COMMON_LOWER = COMMON_ACCESS_CODES.map((c) => c.toLowerCase());
+
 type Fragment = postgres.PendingQuery<postgres.Row[]>;
 
 /** The select list of each Django table, in the staging table's column names. */
@@ -201,7 +205,11 @@ function selectList(s: postgres.TransactionSql<{}>, section: Section, l: Layout)
         ? s`id, alias as name, name as verbose_name, is_active, parent_id, ${l.reportTypePriority ? s`priority` : s`null::int`} as priority`
         : s`id, name, verbose_name, is_active, parent_id, ${l.reportTypePriority ? s`priority` : s`null::int`} as priority`;
     case 'roles':
-      return s`id, name, encode(sha256(convert_to(access_code, 'UTF8')), 'hex') as access_code_sha256`;
+      // Weakness is judged where the plain code is (as for a chosen code: core/access-code.ts).
+      return s`
+        id, name, encode(sha256(convert_to(access_code, 'UTF8')), 'hex') as access_code_sha256,
+        coalesce(char_length(access_code) < ${MIN_CHOSEN_CODE}
+          or lower(access_code) = any(array(select jsonb_array_elements_text(${s.json(COMMON_LOWER)}))), false) as weak_code`;
     case 'role_units':
       return s`id, userrole_id as role_id, unit_id`;
     case 'role_report_types':
