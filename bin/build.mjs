@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CONNECTION_FILE, fixPostgresConnection } from './postgres-fix.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = path.join(root, 'dist');
@@ -37,9 +38,20 @@ const leaveOut = {
   },
 };
 
+/** postgres.js with its stale-write fix (see postgres-fix.mjs). */
+const fixPostgres = {
+  name: 'fix-postgres',
+  setup(b) {
+    b.onLoad({ filter: CONNECTION_FILE }, async (args) => ({
+      contents: fixPostgresConnection(await fs.promises.readFile(args.path, 'utf8'), args.path),
+      loader: 'js',
+    }));
+  },
+};
+
 fs.rmSync(dist, { recursive: true, force: true });
 await build({
-  plugins: [leaveOut],
+  plugins: [leaveOut, fixPostgres],
   absWorkingDir: root,
   entryPoints: ['src/cli.ts'],
   outfile: 'dist/urdb.cjs',

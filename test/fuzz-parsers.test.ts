@@ -7,6 +7,9 @@
  * never another exception; what is accepted parses to itself again (parse ∘ parse = parse), CSV and JSON round-trip
  * with the right line numbers; a refused import writes nothing and the database stays consistent. A command line
  * ends with exit 0, 1, 2 or 3 and one-line messages: no stack trace, no "unexpected error", no database error.
+ *
+ * Seeds (test/support/seeds.ts): the regression seeds below, the fixed seeds and one random seed, printed, with each
+ * property's runs split across them; FUZZ_SEED=<n> replays one seed alone; FUZZ_RUNS scales the runs.
  */
 import fc from 'fast-check';
 import fs from 'node:fs';
@@ -21,11 +24,19 @@ import { urdb } from './support/cli';
 import { checkConsistency, fingerprint } from './support/consistency';
 import { INJECTIONS, INTEGER_EDGES, leaks, NOT_QUITE_INTEGERS, UNSTORABLE } from './support/corpus';
 import { freshDatabase } from './support/db';
+import { seedsFor, share } from './support/seeds';
 
 const db = await freshDatabase();
-const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31);
-const SCALE = Number(process.env.FUZZ_RUNS ?? 1);
-const runs = (n: number) => Math.max(1, Math.round(n * SCALE));
+/** Every seed that ever failed here, kept as a regression case (add to the end). */
+const REGRESSION_SEEDS: number[] = [];
+const SEEDS = seedsFor('fuzz-parsers', REGRESSION_SEEDS);
+/** `fc.assert` once per seed, the runs split across them. */
+function assertEachSeed(property: fc.IProperty<any>, runs: number): void {
+  for (const seed of SEEDS) fc.assert(property, { numRuns: share(runs, SEEDS), seed });
+}
+async function assertEachSeedAsync(property: fc.IAsyncProperty<any>, runs: number): Promise<void> {
+  for (const seed of SEEDS) await fc.assert(property, { numRuns: share(runs, SEEDS), seed });
+}
 const counted: Record<string, number> = {};
 const count = (what: string) => (counted[what] = (counted[what] ?? 0) + 1);
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'urdb-fuzz-'));
@@ -47,7 +58,7 @@ beforeAll(async () => {
 
 afterAll(() => {
   fs.rmSync(dir, { recursive: true, force: true });
-  console.log(`fuzz-parsers (seed ${SEED}): ${Object.entries(counted).map(([k, n]) => `${n} ${k}`).join(', ')}`);
+  console.log(`fuzz-parsers (seeds ${SEEDS.join(', ')}): ${Object.entries(counted).map(([k, n]) => `${n} ${k}`).join(', ')}`);
 });
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -251,7 +262,7 @@ function stringsIn(v: unknown, out: string[] = [], depth = 0): string[] {
 
 describe('the bundle parser', () => {
   it('accepts or refuses with a BundleError; what it accepts parses to itself again', () => {
-    fc.assert(
+    assertEachSeed(
       fc.property(bundleDocument, (doc) => {
         count('bundle documents parsed');
         let parsed;
@@ -266,12 +277,12 @@ describe('the bundle parser', () => {
         count('bundle documents accepted');
         expect(parseBundle(JSON.parse(JSON.stringify(parsed)))).toEqual(parsed);
       }),
-      { numRuns: runs(5000), seed: SEED },
+      5000,
     );
   });
 
   it('imports against the database: success, or a BundleError and nothing written; consistent afterwards', async () => {
-    await fc.assert(
+    await assertEachSeedAsync(
       fc.asyncProperty(bundleDocument, fc.boolean(), async (doc, dryRun) => {
         count('bundles imported');
         const before = await fingerprint(db.sql);
@@ -284,7 +295,7 @@ describe('the bundle parser', () => {
           expect(await fingerprint(db.sql)).toEqual(before);
         }
       }),
-      { numRuns: runs(400), seed: SEED },
+      400,
     );
     expect(await checkConsistency(db.sql)).toEqual([]);
   }, 120_000);
@@ -344,19 +355,19 @@ const jsonUnits = fc
 
 describe('the units file readers', () => {
   it('CSV: what a spreadsheet writes reads back cell for cell, each row with the line it starts on', () => {
-    fc.assert(
+    assertEachSeed(
       fc.property(csvTable, ({ csv, expected }) => {
         count('CSV files parsed');
         const rows = parseUnitsCsv(csv);
         expect(rows.map((r) => ({ line: r.line, data: r.data }))).toEqual(expected);
       }),
-      { numRuns: runs(3000), seed: SEED },
+      3000,
     );
   });
 
   it('CSV: any text is read or refused with a UnitImportError naming lines', () => {
     const csvish = fc.string({ unit: fc.constantFrom('id', 'name', 'uuid', 'region', ',', ';', '\t', '"', '\n', '\r', 'x', '1', ' ', '\uFEFF'), maxLength: 60 });
-    fc.assert(
+    assertEachSeed(
       fc.property(fc.oneof(csvish, fc.string({ unit: 'binary', maxLength: 60 })), (input) => {
         count('CSV files parsed');
         try {
@@ -367,12 +378,12 @@ describe('the units file readers', () => {
           for (const p of (err as UnitImportError).problems) expect(p).toMatch(/^line \d+: /);
         }
       }),
-      { numRuns: runs(3000), seed: SEED },
+      3000,
     );
   });
 
   it('JSON: every element keeps the line it starts on; anything else is a UsageError', () => {
-    fc.assert(
+    assertEachSeed(
       fc.property(jsonUnits, ({ text: input, items, lines }) => {
         count('JSON files parsed');
         const rows = parseUnitsJson(input, 'units.json');
@@ -380,9 +391,9 @@ describe('the units file readers', () => {
         expect(rows.map((r) => r.line)).toEqual(lines);
         expect(rows.map((r) => r.item)).toEqual(items.map((_, k) => k + 1));
       }),
-      { numRuns: runs(2000), seed: SEED },
+      2000,
     );
-    fc.assert(
+    assertEachSeed(
       fc.property(fc.oneof(fc.json(), fc.string({ unit: fc.constantFrom('[', ']', '{', '}', '"', ',', '\\', '\n', '1', ':', 'a'), maxLength: 30 })), (input) => {
         count('JSON files parsed');
         try {
@@ -391,7 +402,7 @@ describe('the units file readers', () => {
           expectTyped(err, UsageError);
         }
       }),
-      { numRuns: runs(2000), seed: SEED },
+      2000,
     );
   });
 
@@ -400,7 +411,7 @@ describe('the units file readers', () => {
       csvTable.map(({ csv }) => () => parseUnitsCsv(csv)),
       jsonUnits.map(({ text: t }) => () => parseUnitsJson(t, 'units.json')),
     );
-    await fc.assert(
+    await assertEachSeedAsync(
       fc.asyncProperty(file, fc.boolean(), fc.boolean(), async (read, createRegions, dryRun) => {
         count('units files imported');
         let rows: SourceRow[];
@@ -421,7 +432,7 @@ describe('the units file readers', () => {
           expect(await fingerprint(db.sql)).toEqual(before);
         }
       }),
-      { numRuns: runs(200), seed: SEED },
+      200,
     );
     expect(await checkConsistency(db.sql)).toEqual([]);
   }, 120_000);
@@ -460,7 +471,7 @@ const argv = fc
 
 describe('the command line', () => {
   it('generated argv: exit 0-3, one-line messages, never a stack trace, an unexpected or a database error', async () => {
-    const samples = fc.sample(argv, { numRuns: runs(150), seed: SEED });
+    const samples = fc.sample(argv, 150);
     // Files for `import` and `units import`: a valid bundle, a broken one, a CSV.
     fs.writeFileSync(path.join(dir, 'b.json'), JSON.stringify({ format: 'urdb-bundle/1', regions: [{ id: 9, name: 'Fuzz' }] }));
     fs.writeFileSync(path.join(dir, 'bad.json'), '{"format": "urdb-bundle/1", "regions": [1]');

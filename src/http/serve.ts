@@ -98,7 +98,6 @@ function stopRequested(): Promise<string> {
 
 async function serveProcess(opts: ServeOptions, worker: number | null): Promise<void> {
   const log = new ServerLog(opts.logFormat, undefined, worker);
-  survivePendingWriteOnClosedConnection(log);
   const stop = stopRequested();
   const hangup = onHangup(log);
   const db = await openFor(opts, log, opts.poolSize);
@@ -192,25 +191,6 @@ function onHangup(log: ServerLog) {
     },
     stop: () => process.off('SIGHUP', onSignal),
   };
-}
-
-/**
- * postgres.js (3.4.x, porsager/postgres#1154) defers small writes with setImmediate; when the connection closes
- * before that runs (the database crashed or restarted under load) the deferred write dereferences the closed socket
- * and throws outside any promise, which would end the server. The query it belonged to has already been rejected
- * with CONNECTION_CLOSED (the request answered 503), so the write is moot: that one exception is logged and ignored.
- * Any other uncaught exception still ends the process, as node's default does.
- */
-function survivePendingWriteOnClosedConnection(log: ServerLog) {
-  process.on('uncaughtException', (err) => {
-    if (err instanceof TypeError && err.message === "Cannot read properties of null (reading 'write')" && /\bnextWrite\b/.test(err.stack ?? '')) {
-      log.message('warning', 'a database connection closed with a write pending; its request was already answered');
-      return;
-    }
-    log.flush();
-    process.stderr.write(`${err.stack ?? String(err)}\n`);
-    process.exit(1);
-  });
 }
 
 /** Where the cache's change listener connects: the same database as the pool. */

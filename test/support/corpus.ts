@@ -130,20 +130,82 @@ export const NOT_QUITE_INTEGERS: readonly string[] = [
 
 /**
  * What no error shown to a caller may contain: SQL, a stack frame, a source position, a driver error, a connection
- * URL. `input` is removed first: a message may quote what the caller sent ("x" is not a valid choice).
+ * URL — judged on what urdb wrote, not on what the caller sent: a message may quote the caller's value
+ * (`"['; drop table x']" is not a valid choice.`), so every echo of an input is masked before the markers are looked
+ * for, and a marker counts only when some of it is urdb's own text. The echoes looked for: each input as given,
+ * trimmed and JSON-quoted, and when an input is JSON (a request body), each of its strings and keys and each of its
+ * lists and objects as JSON (how the API quotes a value). A JSON message (an API answer) is judged string by string,
+ * unescaped.
  */
 export function leaks(message: string, ...inputs: string[]): string | null {
-  let text = message;
-  const forms = inputs.flatMap((i) => [i, i.trim(), JSON.stringify(i), JSON.stringify(i.trim())]).filter((f) => f.length > 0);
-  // Longest first: removing a quote that is part of a longer input first would leave the rest of it behind.
-  for (const form of [...new Set(forms)].sort((a, b) => b.length - a.length)) text = text.split(form).join('');
-  const patterns: [string, RegExp][] = [
-    ['a stack frame', /\bat [\w.<>$]+ \(|\n\s+at \S/],
-    ['a source position', /\.(?:ts|js|mjs|cjs):\d+/],
-    ['a driver error', /PostgresError|SQLSTATE|ECONNREFUSED|node:internal/],
-    ['SQL', /\b(?:select\b[\s\S]*\bfrom|insert\s+into|delete\s+from|update\s+\w+\s+set|syntax error at or near|violates\b[\s\S]*constraint|relation "|column "|invalid input syntax)/i],
-    ['a connection URL', /postgres(?:ql)?:\/\//i],
-  ];
-  for (const [what, re] of patterns) if (re.test(text)) return what;
+  const echoes = echoedForms(inputs);
+  for (const text of textsOf(message)) {
+    let own = text;
+    // Longest first, so that a longer echo is masked whole; masked, not removed, so no marker forms across a gap.
+    for (const echo of echoes) if (own.includes(echo)) own = own.split(echo).join('\u0000');
+    for (const [what, re] of LEAK_MARKERS) if (re.test(own)) return what;
+  }
   return null;
+}
+
+const LEAK_MARKERS: [string, RegExp][] = [
+  ['a stack frame', /\bat [\w.<>$]+ \(|\n\s+at \S/],
+  ['a source position', /\.(?:ts|js|mjs|cjs):\d+/],
+  ['a driver error', /PostgresError|SQLSTATE|ECONNREFUSED|node:internal/],
+  ['SQL', /\b(?:select\b[\s\S]*\bfrom|insert\s+into|delete\s+from|update\s+\w+\s+set|syntax error at or near|violates\b[\s\S]*constraint|relation "|column "|invalid input syntax)/i],
+  ['a connection URL', /postgres(?:ql)?:\/\//i],
+];
+
+/** No marker is shorter than this: shorter echoes are left unmasked (masking "e" would hide "PostgresError"). */
+const SHORTEST_MARKER = 5;
+
+function echoedForms(inputs: string[]): string[] {
+  const forms = new Set<string>();
+  const add = (s: string) => {
+    for (const f of [s, s.trim(), JSON.stringify(s), JSON.stringify(s.trim())]) if (f.length >= SHORTEST_MARKER) forms.add(f);
+  };
+  for (const input of inputs) {
+    add(input);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(input);
+    } catch {
+      continue;
+    }
+    let budget = 2000; // nodes: a 10,000-element array quoted in a message is quoted whole
+    const walk = (v: unknown, depth: number) => {
+      if (--budget < 0) return;
+      if (typeof v === 'string') return add(v);
+      if (v === null || typeof v !== 'object' || depth > 20) return;
+      try {
+        add(JSON.stringify(v));
+      } catch {
+        return; // too deep to print: the API does not quote it either
+      }
+      for (const [k, x] of Object.entries(v)) {
+        add(k);
+        walk(x, depth + 1);
+      }
+    };
+    walk(parsed, 0);
+  }
+  return [...forms].sort((a, b) => b.length - a.length);
+}
+
+/** The strings of a JSON message (keys too), unescaped; any other message as it is. */
+function textsOf(message: string): string[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(message);
+  } catch {
+    return [message];
+  }
+  if (parsed === null || typeof parsed !== 'object') return [message];
+  const out: string[] = [];
+  const walk = (v: unknown) => {
+    if (typeof v === 'string') out.push(v);
+    else if (v !== null && typeof v === 'object') for (const [k, x] of Object.entries(v)) (out.push(k), walk(x));
+  };
+  walk(parsed);
+  return out;
 }

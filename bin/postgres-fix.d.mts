@@ -1,0 +1,2 @@
+export const CONNECTION_FILE: RegExp;
+export function fixPostgresConnection(source: string, file?: string): string;
