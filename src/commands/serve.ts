@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { action } from '../cli/runtime';
 import { readText } from './common';
+import { UsageError } from '../core/errors';
 
 const HELP = `
 The wire-compatible HTTP API of the old unit-routes-database service (every path also under /api/).
@@ -15,6 +16,15 @@ One access-log line per request goes to stderr. SIGTERM or Ctrl-C: stop acceptin
 flight, close the database, exit 0.
 `;
 
+/** A listen URL is checked like a database URL. */
+function listenUrl(url: string | undefined): string | undefined {
+  if (url === undefined) return undefined;
+  if (!/^postgres(ql)?:\/\//.test(url)) {
+    throw new UsageError('--listen-database-url (or URDB_LISTEN_URL) is not a PostgreSQL URL (expected postgres://user@host:port/database)');
+  }
+  return url;
+}
+
 export function registerServe(program: Command): void {
   program
     .command('serve')
@@ -27,6 +37,7 @@ export function registerServe(program: Command): void {
     .option('--log-format <format>', 'access log and messages on stderr: text or json', 'text')
     .option('--pool-size <n>', 'database connections per process', '10')
     .option('--no-cache', 'answer the route lookups from the database every time (no in-process cache)')
+    .option('--listen-database-url <url>', "the cache's change listener connects here: a direct URL to the primary when the database URL is a PgBouncer (default: URDB_LISTEN_URL)")
     .addHelpText('after', HELP)
     .action(
       action(async (rt, opts) => {
@@ -65,6 +76,7 @@ export function registerServe(program: Command): void {
           logFormat: input.log_format,
           poolSize: input.pool_size,
           routeCache: opts.cache !== false,
+          listenUrl: listenUrl(opts.listenDatabaseUrl ?? (process.env.URDB_LISTEN_URL || undefined)),
           target: resolveTarget({ databaseUrl: rt.globals.databaseUrl }),
           schema: schemaName(),
         });

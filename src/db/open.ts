@@ -5,7 +5,7 @@
 import net from 'node:net';
 import { UnavailableError } from '../core/errors';
 import type { Actor } from '../core/operation';
-import { classifyDbError, createClient, endpointOf, type Sql } from './client';
+import { classifyDbError, createClient, endpointOf, pooledByEnv, type Sql } from './client';
 import { acquire, embeddedPaths, PORT, type Lease } from './embedded';
 import { checkVersion, currentVersion, latestVersion, migrate } from './migrate';
 import { describeTarget, type Target } from './target';
@@ -19,6 +19,8 @@ export interface Database {
   /** URL without password, or the embedded data directory. */
   description: string;
   lease: Lease | null;
+  /** Reached through a transaction-mode pool (URDB_POOLED=1, or detected: see connectServer). */
+  pooled: boolean;
   close(): Promise<void>;
 }
 
@@ -43,6 +45,7 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
   const { target, schema } = opts;
   let lease: Lease | null = null;
   let sql: Sql;
+  let pooled = false;
   if (target.kind === 'embedded') {
     // The client connects lazily, so it can exist before the server does: the first use's setup runs through it.
     sql = createClient({
@@ -66,14 +69,7 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
     }
     if (lease.created && asIs(opts)) opts.say?.(`urdb: created the embedded database in ${home}`);
   } else {
-    sql = createClient({
-      url: target.kind === 'url' ? target.url : undefined,
-      schema,
-      max: opts.max,
-      prepare: opts.prepare,
-      applicationName: opts.applicationName,
-      connectTimeout: opts.connectTimeout,
-    });
+    ({ sql, pooled } = await connectServer(opts));
   }
   const db: Database = {
     sql,
@@ -82,6 +78,7 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
     endpoint: endpointOf(sql),
     description: describeTarget(target),
     lease,
+    pooled,
     async close() {
       try {
         await sql.end({ timeout: 5 });
@@ -94,7 +91,6 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
     if (target.kind === 'embedded') {
       if (!asIs(opts)) await upgradeEmbedded(db, opts);
     } else {
-      await firstContact(sql, db.endpoint);
       if (opts.schemaCheck === 'check') checkVersion(await currentVersion(sql), schema);
     }
   } catch (err) {
@@ -105,13 +101,48 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
 }
 
 /**
+ * A server's client, in pooled mode when URDB_POOLED=1 or when the first contact shows a transaction-mode pool in
+ * between: PgBouncer refuses the search_path startup parameter ("unsupported startup parameter"), or, told to ignore
+ * it (ignore_startup_parameters), drops it, so the session's search_path is not urdb's schema.
+ */
+async function connectServer(opts: OpenOptions): Promise<{ sql: Sql; pooled: boolean }> {
+  const connect = (pooled: boolean) =>
+    createClient({
+      url: opts.target.kind === 'url' ? opts.target.url : undefined,
+      schema: opts.schema,
+      max: opts.max,
+      prepare: opts.prepare,
+      pooled,
+      applicationName: opts.applicationName,
+      connectTimeout: opts.connectTimeout,
+    });
+  let pooled = pooledByEnv();
+  let sql = connect(pooled);
+  try {
+    const searchPath = await firstContact(sql, endpointOf(sql));
+    if (pooled || searchPath === opts.schema) return { sql, pooled };
+  } catch (err) {
+    if (pooled || !/unsupported startup parameter/.test((err as Error)?.message ?? '')) throw classifyDbError(err, endpointOf(sql));
+  }
+  await sql.end({ timeout: 0 }).catch(() => undefined);
+  pooled = true;
+  sql = connect(pooled);
+  try {
+    await firstContact(sql, endpointOf(sql));
+  } catch (err) {
+    throw classifyDbError(err, endpointOf(sql));
+  }
+  return { sql, pooled };
+}
+
+/**
  * postgres.js retries a connection that closes during the handshake (a port that speaks another protocol, a proxy
  * that accepts and hangs up) at once and for ever, restarting connect_timeout each time; a socket still connecting
  * when the pool ends then holds the process for another connect_timeout. So the first contact is bounded, and when
  * it is slow, a probe asks host:port what every PostgreSQL answers (S or N to an SSLRequest): anything else fails
  * at once, before a flood of reconnections.
  */
-async function firstContact(sql: Sql, endpoint: string): Promise<void> {
+async function firstContact(sql: Sql, endpoint: string): Promise<string> {
   const o = sql.options as unknown as { connect_timeout?: number; host: string[]; port: number[] };
   const timers: NodeJS.Timeout[] = [];
   let probe: net.Socket | null = null;
@@ -124,7 +155,8 @@ async function firstContact(sql: Sql, endpoint: string): Promise<void> {
     }
   });
   try {
-    await Promise.race([sql`select 1`, failed]);
+    const [row] = await Promise.race([sql<{ search_path: string }[]>`select current_setting('search_path') as search_path`, failed]);
+    return row!.search_path;
   } catch (err) {
     await sql.end({ timeout: 0 }).catch(() => undefined);
     throw err;

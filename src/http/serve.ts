@@ -27,6 +27,8 @@ export interface ServeOptions {
   poolSize: number;
   /** Answer the route lookups from an in-process cache kept correct by LISTEN/NOTIFY. */
   routeCache: boolean;
+  /** Where the cache's change listener connects (a direct URL when the database URL is a pool). */
+  listenUrl?: string | undefined;
   target: Target;
   schema: string;
   /** Grace time for in-flight requests at shutdown, ms. */
@@ -83,9 +85,12 @@ async function serveProcess(opts: ServeOptions, worker: number | null): Promise<
   survivePendingWriteOnClosedConnection(log);
   const stop = stopRequested();
   const db = await openFor(opts, log, opts.poolSize);
-  const routeCache = opts.routeCache ? new RouteLookupCache() : undefined;
+  const listenOn = listenerTarget(opts, db);
+  // The primary of several workers says it for all of them.
+  if (listenOn === 'pooled' && worker === null) log.message('warning', CACHE_OFF_POOLED);
+  const routeCache = listenOn && listenOn !== 'pooled' ? new RouteLookupCache() : undefined;
   const listener = routeCache
-    ? listenForChanges(clientOptions(opts.target, opts.schema), opts.schema, routeCache, (line) => log.message('info', line))
+    ? listenForChanges(listenOn as ClientOptions, opts.schema, routeCache, (line) => log.message('info', line))
     : null;
   try {
     await listener?.ready;
@@ -127,7 +132,20 @@ function survivePendingWriteOnClosedConnection(log: ServerLog) {
   });
 }
 
-/** Where the cache's change listener connects: the same database as the pool. */
+const CACHE_OFF_POOLED =
+  'route cache off: the database URL goes through a transaction-mode pool (PgBouncer), where LISTEN receives ' +
+  'nothing, so every lookup asks the database; give the listener a direct connection to the primary with ' +
+  '--listen-database-url or URDB_LISTEN_URL to turn the cache on';
+
+/** Where the change listener connects; null: no cache asked for; 'pooled': none possible (pool, no listen URL). */
+function listenerTarget(opts: ServeOptions, db: Database): ClientOptions | 'pooled' | null {
+  if (!opts.routeCache) return null;
+  if (opts.listenUrl) return { url: opts.listenUrl, schema: opts.schema };
+  if (db.pooled) return 'pooled';
+  return clientOptions(opts.target, opts.schema);
+}
+
+/** The listener on the same database as the pool. */
 function clientOptions(target: Target, schema: string): ClientOptions {
   if (target.kind === 'embedded') return { socketDir: embeddedPaths(target.home).runDir, port: PORT, schema };
   if (target.kind === 'url') return { url: target.url, schema };
@@ -154,6 +172,7 @@ async function servePrimary(opts: ServeOptions): Promise<void> {
   // Migrates and seeds the embedded default once, and holds its lease until every worker is gone.
   const db = await openFor(opts, log, 1);
   await db.sql.end({ timeout: 5 });
+  if (listenerTarget(opts, db) === 'pooled') log.message('warning', CACHE_OFF_POOLED);
   const workers = new Set<Worker>();
   let stopping = false;
   let listening = 0; // workers up before the announcement
