@@ -5,7 +5,7 @@ import { urdb } from './support/cli';
 import { createDatabase } from './support/db';
 
 const empty = await createDatabase({ template: null });
-const sql = createClient({ url: empty.url, schema: 'urdb', max: 1, onNotice: () => {} });
+const sql = createClient({ url: empty.directUrl, schema: 'urdb', max: 1, onNotice: () => {} });
 afterAll(async () => {
   await sql.end();
   await empty.drop();

@@ -17,6 +17,12 @@ interface QueryLike {
   then(ok: (v: unknown) => unknown, bad?: (e: unknown) => unknown): unknown;
 }
 
+interface Settle {
+  resolve(x: unknown): void;
+  reject(e: unknown): void;
+  active: boolean;
+}
+
 const isQuery = (q: unknown): q is QueryLike =>
   typeof q === 'object' && q !== null && typeof (q as QueryLike).handler === 'function' && typeof (q as QueryLike).execute === 'function';
 
@@ -35,16 +41,22 @@ export function poolSafe(base: Sql, schema: string): Sql {
    * connection it had to open with fetch_types off, which urdb needs.)
    */
   const inTransaction: Handler = (query) => {
-    const q = query as QueryLike & { reject(e: unknown): void };
+    const q = query as QueryLike & Settle;
+    const settle = { resolve: q.resolve, reject: q.reject };
     base
       .begin((tx) => {
+        // The query's own promise settles only after the commit: a caller must not read its write elsewhere first.
+        const result = new Promise((resolve, reject) => {
+          q.resolve = (x) => ((q.active = false), resolve(x));
+          q.reject = (e) => ((q.active = false), reject(e));
+        });
         const set = searchPath(tx);
         q.handler = set.handler;
         sendNow(set);
         q.handler(q);
-        return q as unknown as Promise<unknown>;
+        return result;
       })
-      .catch((err: unknown) => q.reject(err));
+      .then(settle.resolve, settle.reject);
   };
 
   const wrap = <T>(q: T): T => {
