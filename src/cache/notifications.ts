@@ -7,7 +7,7 @@
  * that notification arrives. Through a transaction-mode pool (PgBouncer) LISTEN "succeeds" and nothing ever
  * arrives: the cache then stays off, which is slower but never stale.
  */
-import { createClient, endpointOf, type ClientOptions, type Sql } from '../db/client';
+import { createClient, endpointOf, isPoolerRefusal, viaPooler, type ClientOptions, type Sql } from '../db/client';
 import type { RouteLookupCache } from './route-lookup';
 
 export interface ChangeListener {
@@ -67,7 +67,16 @@ export function listenForChanges(
         }
       },
     });
+    const throughPooler = () =>
+      problem(
+        `lookup cache off: the listener's connection (${endpointOf(client)}) goes through a pooler such as PgBouncer, ` +
+          'where LISTEN receives nothing; give it a direct connection to the primary: --listen-database-url or URDB_LISTEN_URL',
+      );
     try {
+      if (await viaPooler(client)) {
+        throughPooler();
+        throw new Error('through a pooler');
+      }
       await client`listen ${client(channel)}`;
       const arrived = new Promise<boolean>((resolve) => {
         probed = () => resolve(true);
@@ -75,11 +84,7 @@ export function listenForChanges(
       });
       await client`select pg_notify(${channel}, ${PROBE})`;
       if (!(await arrived)) {
-        problem(
-          `lookup cache off: LISTEN on ${endpointOf(client)} receives no notifications (a transaction-mode pool ` +
-            'such as PgBouncer in between?); give the listener a direct connection to the primary: ' +
-            '--listen-database-url or URDB_LISTEN_URL',
-        );
+        problem(`lookup cache off: LISTEN on ${endpointOf(client)} receives no notifications; retrying`);
         throw new Error('no notification');
       }
       if (stopped) {
@@ -92,12 +97,7 @@ export function listenForChanges(
       lastProblem = '';
       log('lookup cache enabled (listening for changes)');
     } catch (err) {
-      if (/unsupported startup parameter/.test((err as Error)?.message ?? '')) {
-        problem(
-          `lookup cache off: the listener's database URL (${endpointOf(client)}) is a PgBouncer, where LISTEN ` +
-            'receives nothing; give it a direct connection to the primary: --listen-database-url or URDB_LISTEN_URL',
-        );
-      }
+      if (isPoolerRefusal(err)) throughPooler();
       await client.end({ timeout: 0 }).catch(() => undefined);
       schedule();
     }

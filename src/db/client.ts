@@ -64,6 +64,25 @@ export function createClient(opts: ClientOptions, extra: ExtraOptions = {}): Sql
   return Object.assign(sql, { [QUALIFIED]: { sql: session, schema: opts.schema } });
 }
 
+/** PgBouncer refusing a startup parameter urdb sends (search_path) when not in pooled mode. */
+export function isPoolerRefusal(err: unknown): boolean {
+  return /unsupported startup parameter/.test((err as Error | null)?.message ?? '');
+}
+
+/**
+ * Whether the connection goes through a pooler: PgBouncer hands every client its own BackendKeyData (its cancel
+ * key), so the backend pid the client was told at startup is not the pid of the backend that answers.
+ */
+export async function viaPooler(sql: Sql): Promise<boolean> {
+  const rows = await sql<{ pid: number }[]>`select pg_backend_pid() as pid`;
+  return startupPid(rows) !== rows[0]!.pid;
+}
+
+/** The backend pid a result's connection was told at startup (postgres.js keeps it on every result). */
+export function startupPid(rows: unknown): number | undefined {
+  return (rows as { state?: { pid?: number } }).state?.pid;
+}
+
 const QUALIFIED = Symbol('urdb.qualified');
 
 /**

@@ -5,7 +5,7 @@
 import net from 'node:net';
 import { UnavailableError } from '../core/errors';
 import type { Actor } from '../core/operation';
-import { classifyDbError, createClient, endpointOf, pooledByEnv, type Sql } from './client';
+import { classifyDbError, createClient, endpointOf, isPoolerRefusal, pooledByEnv, startupPid, type Sql } from './client';
 import { acquire, embeddedPaths, PORT, type Lease } from './embedded';
 import { checkVersion, currentVersion, latestVersion, migrate } from './migrate';
 import { describeTarget, type Target } from './target';
@@ -103,7 +103,8 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
 /**
  * A server's client, in pooled mode when URDB_POOLED=1 or when the first contact shows a transaction-mode pool in
  * between: PgBouncer refuses the search_path startup parameter ("unsupported startup parameter"), or, told to ignore
- * it (ignore_startup_parameters), drops it, so the session's search_path is not urdb's schema.
+ * it (ignore_startup_parameters), drops it, so the session's search_path is not urdb's schema; and any pooler gives
+ * the client a backend pid (its cancel key) that is not the answering backend's (see viaPooler).
  */
 async function connectServer(opts: OpenOptions): Promise<{ sql: Sql; pooled: boolean }> {
   const connect = (pooled: boolean) =>
@@ -119,10 +120,10 @@ async function connectServer(opts: OpenOptions): Promise<{ sql: Sql; pooled: boo
   let pooled = pooledByEnv();
   let sql = connect(pooled);
   try {
-    const searchPath = await firstContact(sql, endpointOf(sql));
-    if (pooled || searchPath === opts.schema) return { sql, pooled };
+    const session = await firstContact(sql, endpointOf(sql));
+    if (pooled || (session.searchPath === opts.schema && !session.viaPooler)) return { sql, pooled };
   } catch (err) {
-    if (pooled || !/unsupported startup parameter/.test((err as Error)?.message ?? '')) throw classifyDbError(err, endpointOf(sql));
+    if (pooled || !isPoolerRefusal(err)) throw classifyDbError(err, endpointOf(sql));
   }
   await sql.end({ timeout: 0 }).catch(() => undefined);
   pooled = true;
@@ -142,7 +143,7 @@ async function connectServer(opts: OpenOptions): Promise<{ sql: Sql; pooled: boo
  * it is slow, a probe asks host:port what every PostgreSQL answers (S or N to an SSLRequest): anything else fails
  * at once, before a flood of reconnections.
  */
-async function firstContact(sql: Sql, endpoint: string): Promise<string> {
+async function firstContact(sql: Sql, endpoint: string): Promise<{ searchPath: string; viaPooler: boolean }> {
   const o = sql.options as unknown as { connect_timeout?: number; host: string[]; port: number[] };
   const timers: NodeJS.Timeout[] = [];
   let probe: net.Socket | null = null;
@@ -155,8 +156,11 @@ async function firstContact(sql: Sql, endpoint: string): Promise<string> {
     }
   });
   try {
-    const [row] = await Promise.race([sql<{ search_path: string }[]>`select current_setting('search_path') as search_path`, failed]);
-    return row!.search_path;
+    const rows = await Promise.race([
+      sql<{ search_path: string; pid: number }[]>`select current_setting('search_path') as search_path, pg_backend_pid() as pid`,
+      failed,
+    ]);
+    return { searchPath: rows[0]!.search_path, viaPooler: startupPid(rows) !== rows[0]!.pid };
   } catch (err) {
     await sql.end({ timeout: 0 }).catch(() => undefined);
     throw err;
