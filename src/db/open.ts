@@ -91,7 +91,8 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
     if (target.kind === 'embedded') {
       if (!asIs(opts)) await upgradeEmbedded(db, opts);
     } else {
-      if (opts.schemaCheck === 'check') checkVersion(await currentVersion(sql), schema);
+      const note = opts.schemaCheck === 'check' ? checkVersion(await currentVersion(sql), schema) : null;
+      if (note) opts.say?.(`urdb: note: ${note}`);
     }
   } catch (err) {
     await db.close().catch(() => undefined);
@@ -206,7 +207,8 @@ const systemActor: Actor = { via: 'system', user: 'urdb' };
  */
 async function setUpEmbedded(sql: Sql, home: string, opts: OpenOptions, created: boolean): Promise<boolean> {
   const before = await currentVersion(sql);
-  if (before > latestVersion()) checkVersion(before, opts.schema);
+  const newer = before > latestVersion() ? checkVersion(before, opts.schema) : null;
+  if (newer) opts.say?.(`urdb: note: ${newer}`);
   const migrated = await migrate(sql, opts.schema);
   const done: string[] = [`schema version ${migrated.to}`];
   if (opts.autoSeed !== false) {
@@ -226,7 +228,10 @@ async function setUpEmbedded(sql: Sql, home: string, opts: OpenOptions, created:
 async function upgradeEmbedded(db: Database, opts: OpenOptions) {
   const version = await currentVersion(db.sql);
   if (version === latestVersion()) return;
-  if (version > latestVersion()) checkVersion(version, db.schema);
+  if (version > latestVersion()) {
+    opts.say?.(`urdb: note: ${checkVersion(version, db.schema)}`);
+    return;
+  }
   const migrated = await migrate(db.sql, db.schema);
   if (migrated.applied.length > 0) {
     const home = db.target.kind === 'embedded' ? db.target.home : '';
