@@ -5,6 +5,7 @@
 import postgres from 'postgres';
 import { UnavailableError, UrdbError } from '../core/errors';
 import { poolSafe } from './pooled';
+import { schemaName } from './target';
 
 export type Sql = postgres.Sql<{}>;
 export type Tx = postgres.TransactionSql<{}>;
@@ -91,9 +92,8 @@ const QUALIFIED = Symbol('urdb.qualified');
  * (test/bench/search-path.mjs measures the difference).
  */
 export function qualifiedClient(sql: Sql): { sql: Sql; schema: string } {
-  const q = (sql as Sql & { [QUALIFIED]?: { sql: Sql; schema: string } })[QUALIFIED];
-  if (!q) throw new TypeError('not a client from createClient (its schema is unknown)');
-  return q;
+  // A client made elsewhere (a test's stand-in) gets the process's schema.
+  return (sql as Sql & { [QUALIFIED]?: { sql: Sql; schema: string } })[QUALIFIED] ?? { sql, schema: schemaName() };
 }
 
 /** URDB_POOLED=1: the database URL is a transaction-mode pool, even where urdb cannot tell (see open.ts). */
