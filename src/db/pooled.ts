@@ -2,10 +2,11 @@
  * A client for a transaction-mode pool (PgBouncer): no session state survives a transaction there, so urdb's
  * schema cannot be a startup parameter or a session setting. Instead every statement runs in a transaction that
  * starts with `set_config('search_path', schema, true)`:
- * - a top-level query (`sql\`…\``, `sql.unsafe`) is sent as one pipeline on a reserved connection — begin,
- *   set_config, the query, commit — one round trip, whatever the query is (its `.values()`, cursors, `.then` work);
- * - `sql.begin(fn)` sends the set_config first in the transaction, pipelined with fn's first query.
- * Queries built from it but never awaited on their own (fragments inside another query) are untouched.
+ * - a top-level query (`sql\`…\``, `sql.unsafe`) becomes begin, then set_config and the query pipelined, then commit
+ *   (three round trips; its `.values()`/`.then` work as before, and it settles only once committed);
+ * - `sql.begin(fn)` sends the set_config first in the transaction, pipelined with fn's first query (no extra trip).
+ * Queries built from it but never awaited on their own (fragments inside another query) are untouched. The two
+ * hot-path lookups avoid all this with schema-qualified SQL (`qualifiedClient` in client.ts).
  */
 import type { Sql, Tx } from './client';
 
