@@ -37,7 +37,7 @@ beforeAll(async () => {
     ],
     report_routes: [{ report_type: 'CANCELED_ORDERS', chat_id: 10, unit_ids: [1] }],
   });
-  listener = listenForChanges({ url: db.url, schema: 'urdb' }, 'urdb', cache);
+  listener = listenForChanges({ url: db.directUrl, schema: 'urdb' }, 'urdb', cache);
   await listener.ready;
   ctx = { ...db.ctx(), routeCache: cache, afterCommit: (tables) => tables.includes('report_route') && cache.clear() };
 });
@@ -89,7 +89,7 @@ describe('the route lookup cache', () => {
 
   it('a lost notification connection degrades to querying, never to stale answers, and recovers', async () => {
     expect(await chats()).toEqual([10]);
-    await db.sql`select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'urdb listener' and datname = current_database()`;
+    await db.sql`select pg_terminate_backend(pid) from pg_stat_activity where application_name like 'urdb listener%' and datname = current_database()`;
     await eventually(async () => cache.isEnabled, (enabled) => !enabled);
     expect(cache.isEnabled).toBe(false);
     // Nobody would tell the cache about this write: it must not matter.

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { action } from '../cli/runtime';
+import { UsageError } from '../core/errors';
 
 const HELP = `
 The wire-compatible HTTP API of the old unit-routes-database service (every path also under /api/).
@@ -26,6 +27,15 @@ flight, close the database, exit 0. SIGHUP: reread --tokens-file and the @file l
 what they came with; a file that does not load leaves everything as it was (the log says why).
 `;
 
+/** A listen URL is checked like a database URL. */
+function listenUrl(url: string | undefined): string | undefined {
+  if (url === undefined) return undefined;
+  if (!/^postgres(ql)?:\/\//.test(url)) {
+    throw new UsageError('--listen-database-url (or URDB_LISTEN_URL) is not a PostgreSQL URL (expected postgres://user@host:port/database)');
+  }
+  return url;
+}
+
 export function registerServe(program: Command): void {
   program
     .command('serve')
@@ -46,6 +56,7 @@ export function registerServe(program: Command): void {
     .option('--max-connections <n>', 'open connections at most (default: URDB_MAX_CONNECTIONS, else from the open-file limit)')
     .option('--metrics-port <port>', 'serve GET /metrics on this port instead of the API port (no token)')
     .option('--metrics-host <host>', 'address of the --metrics-port listener', '127.0.0.1')
+    .option('--listen-database-url <url>', "the cache's change listener connects here: a direct URL to the primary when the database URL is a PgBouncer (default: URDB_LISTEN_URL)")
     .addHelpText('after', HELP)
     .action(
       action(async (rt, opts) => {
@@ -115,6 +126,7 @@ export function registerServe(program: Command): void {
           logFormat: input.log_format,
           poolSize: input.pool_size,
           routeCache: opts.cache !== false,
+          listenUrl: listenUrl(opts.listenDatabaseUrl ?? (process.env.URDB_LISTEN_URL || undefined)),
           target: resolveTarget({ databaseUrl: rt.globals.databaseUrl }),
           schema: schemaName(),
           metricsListen: input.metrics_port === null ? null : { host: input.metrics_host, port: input.metrics_port },

@@ -4,6 +4,8 @@
  */
 import postgres from 'postgres';
 import { UnavailableError, UrdbError } from '../core/errors';
+import { poolSafe } from './pooled';
+import { schemaName } from './target';
 
 export type Sql = postgres.Sql<{}>;
 export type Tx = postgres.TransactionSql<{}>;
@@ -18,8 +20,10 @@ export interface ClientOptions {
   database?: string;
   schema: string;
   max?: number;
-  /** Prepared statements (default on; URDB_PREPARE=0 turns them off, e.g. behind PgBouncer). */
+  /** Prepared statements (default on; URDB_PREPARE=0 turns them off). */
   prepare?: boolean;
+  /** Behind a transaction-mode pool (PgBouncer): no session state at all (see pooled.ts). */
+  pooled?: boolean;
   connectTimeout?: number;
   idleTimeout?: number;
   applicationName?: string;
@@ -56,6 +60,48 @@ export interface ExtraOptions extends Partial<postgres.Options<{}>> {
 }
 
 export function createClient(opts: ClientOptions, extra: ExtraOptions = {}): Sql {
+  const session = createSessionClient(opts.pooled ? { ...opts, prepare: false } : opts, extra, !opts.pooled);
+  const sql = opts.pooled ? poolSafe(session, opts.schema) : session;
+  return Object.assign(sql, { [QUALIFIED]: { sql: session, schema: opts.schema } });
+}
+
+/** PgBouncer refusing a startup parameter urdb sends (search_path) when not in pooled mode. */
+export function isPoolerRefusal(err: unknown): boolean {
+  return /unsupported startup parameter/.test((err as Error | null)?.message ?? '');
+}
+
+/**
+ * Whether the connection goes through a pooler: PgBouncer hands every client its own BackendKeyData (its cancel
+ * key), so the backend pid the client was told at startup is not the pid of the backend that answers.
+ */
+export async function viaPooler(sql: Sql): Promise<boolean> {
+  const rows = await sql<{ pid: number }[]>`select pg_backend_pid() as pid`;
+  return startupPid(rows) !== rows[0]!.pid;
+}
+
+/** The backend pid a result's connection was told at startup (postgres.js keeps it on every result). */
+export function startupPid(rows: unknown): number | undefined {
+  return (rows as { state?: { pid?: number } }).state?.pid;
+}
+
+const QUALIFIED = Symbol('urdb.qualified');
+
+/**
+ * For the hot path only: a client for schema-qualified SQL (`${sql(schema)}.report_route`), which needs no
+ * search_path and so, behind a pool, no transaction around it — one statement instead of begin/set_config/commit
+ * (test/bench/search-path.mjs measures the difference).
+ */
+export function qualifiedClient(sql: Sql): { sql: Sql; schema: string } {
+  // A client made elsewhere (a test's stand-in) gets the process's schema.
+  return (sql as Sql & { [QUALIFIED]?: { sql: Sql; schema: string } })[QUALIFIED] ?? { sql, schema: schemaName() };
+}
+
+/** URDB_POOLED=1: the database URL is a transaction-mode pool, even where urdb cannot tell (see open.ts). */
+export function pooledByEnv(env: Record<string, string | undefined> = process.env): boolean {
+  return env.URDB_POOLED === '1';
+}
+
+function createSessionClient(opts: ClientOptions, extra: ExtraOptions, searchPath = true): Sql {
   const timeout = Number(process.env.URDB_CONNECT_TIMEOUT) || opts.connectTimeout || 5;
   const base: postgres.Options<{}> = {
     max: opts.max ?? 4,
@@ -67,7 +113,7 @@ export function createClient(opts: ClientOptions, extra: ExtraOptions = {}): Sql
     types: { int8 } as unknown as {},
     connection: {
       application_name: opts.applicationName ?? 'urdb',
-      search_path: opts.schema,
+      ...(searchPath ? { search_path: opts.schema } : {}),
     },
     onnotice: (n) => (opts.onNotice ?? defaultNotice)(`${n.severity ?? 'NOTICE'}: ${n.message}`),
     ...(extra as postgres.Options<{}>),

@@ -70,23 +70,26 @@ export async function appliedMigrations(sql: Sql): Promise<AppliedMigration[]> {
   }
 }
 
-/** Fails with "run `urdb migrate`" unless the database is at exactly this build's schema version. */
-export async function assertSchemaCurrent(sql: Sql, schema: string): Promise<void> {
-  checkVersion(await currentVersion(sql), schema);
+/**
+ * Fails with "run `urdb migrate`" unless the database has at least this build's schema version. A newer schema is
+ * served as it is: migrations are additive within a release (README.md, "Upgrades while serving"), so an instance
+ * of the previous version keeps working while `urdb migrate` of the next one runs, and after it. Returns a note for
+ * that case, null otherwise.
+ */
+export async function assertSchemaCurrent(sql: Sql, schema: string): Promise<string | null> {
+  return checkVersion(await currentVersion(sql), schema);
 }
 
-export function checkVersion(version: number, schema: string): void {
+export function checkVersion(version: number, schema: string): string | null {
   const latest = latestVersion();
-  if (version === latest) return;
+  if (version === latest) return null;
   if (version === 0) {
     throw new SchemaOutdatedError(`the database has no urdb schema "${schema}" yet`);
   }
   if (version < latest) {
     throw new SchemaOutdatedError(`the urdb schema "${schema}" is at version ${version}, this urdb needs ${latest}`);
   }
-  throw new SchemaOutdatedError(
-    `the urdb schema "${schema}" is at version ${version}, newer than this urdb (${latest}); upgrade urdb`,
-  );
+  return `the urdb schema "${schema}" is at version ${version}, newer than this urdb (${latest}): carrying on, as migrations within a release only add; upgrade urdb`;
 }
 
 export interface MigrateResult {

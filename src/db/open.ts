@@ -5,7 +5,7 @@
 import net from 'node:net';
 import { UnavailableError } from '../core/errors';
 import type { Actor } from '../core/operation';
-import { classifyDbError, createClient, endpointOf, type Sql } from './client';
+import { classifyDbError, createClient, endpointOf, isPoolerRefusal, pooledByEnv, startupPid, type Sql } from './client';
 import { acquire, embeddedPaths, PORT, type Lease } from './embedded';
 import { checkVersion, currentVersion, latestVersion, migrate } from './migrate';
 import { describeTarget, type Target } from './target';
@@ -19,6 +19,8 @@ export interface Database {
   /** URL without password, or the embedded data directory. */
   description: string;
   lease: Lease | null;
+  /** Reached through a transaction-mode pool (URDB_POOLED=1, or detected: see connectServer). */
+  pooled: boolean;
   /** Ends the connections; `now`: without waiting for running queries (Ctrl-C: the server rolls back). */
   close(opts?: { now?: boolean }): Promise<void>;
 }
@@ -44,6 +46,7 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
   const { target, schema } = opts;
   let lease: Lease | null = null;
   let sql: Sql;
+  let pooled = false;
   if (target.kind === 'embedded') {
     // The client connects lazily, so it can exist before the server does: the first use's setup runs through it.
     sql = createClient({
@@ -68,14 +71,7 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
     }
     if (lease.created && asIs(opts)) opts.say?.(`urdb: created the embedded database in ${home}`);
   } else {
-    sql = createClient({
-      url: target.kind === 'url' ? target.url : undefined,
-      schema,
-      max: opts.max,
-      prepare: opts.prepare,
-      applicationName: opts.applicationName,
-      connectTimeout: opts.connectTimeout,
-    });
+    ({ sql, pooled } = await connectServer(opts));
   }
   const db: Database = {
     sql,
@@ -84,6 +80,7 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
     endpoint: endpointOf(sql),
     description: describeTarget(target),
     lease,
+    pooled,
     async close(opts = {}) {
       try {
         await sql.end({ timeout: opts.now ? 0 : 5 });
@@ -96,8 +93,8 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
     if (target.kind === 'embedded') {
       if (!asIs(opts)) await upgradeEmbedded(db, opts);
     } else {
-      await firstContact(sql, db.endpoint);
-      if (opts.schemaCheck === 'check') checkVersion(await currentVersion(sql), schema);
+      const note = opts.schemaCheck === 'check' ? checkVersion(await currentVersion(sql), schema) : null;
+      if (note) opts.say?.(`urdb: note: ${note}`);
     }
   } catch (err) {
     await db.close().catch(() => undefined);
@@ -107,13 +104,49 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
 }
 
 /**
+ * A server's client, in pooled mode when URDB_POOLED=1 or when the first contact shows a transaction-mode pool in
+ * between: PgBouncer refuses the search_path startup parameter ("unsupported startup parameter"), or, told to ignore
+ * it (ignore_startup_parameters), drops it, so the session's search_path is not urdb's schema; and any pooler gives
+ * the client a backend pid (its cancel key) that is not the answering backend's (see viaPooler).
+ */
+async function connectServer(opts: OpenOptions): Promise<{ sql: Sql; pooled: boolean }> {
+  const connect = (pooled: boolean) =>
+    createClient({
+      url: opts.target.kind === 'url' ? opts.target.url : undefined,
+      schema: opts.schema,
+      max: opts.max,
+      prepare: opts.prepare,
+      pooled,
+      applicationName: opts.applicationName,
+      connectTimeout: opts.connectTimeout,
+    });
+  let pooled = pooledByEnv();
+  let sql = connect(pooled);
+  try {
+    const session = await firstContact(sql, endpointOf(sql));
+    if (pooled || (session.searchPath === opts.schema && !session.viaPooler)) return { sql, pooled };
+  } catch (err) {
+    if (pooled || !isPoolerRefusal(err)) throw classifyDbError(err, endpointOf(sql));
+  }
+  await sql.end({ timeout: 0 }).catch(() => undefined);
+  pooled = true;
+  sql = connect(pooled);
+  try {
+    await firstContact(sql, endpointOf(sql));
+  } catch (err) {
+    throw classifyDbError(err, endpointOf(sql));
+  }
+  return { sql, pooled };
+}
+
+/**
  * postgres.js retries a connection that closes during the handshake (a port that speaks another protocol, a proxy
  * that accepts and hangs up) at once and for ever, restarting connect_timeout each time; a socket still connecting
  * when the pool ends then holds the process for another connect_timeout. So the first contact is bounded, and when
  * it is slow, a probe asks host:port what every PostgreSQL answers (S or N to an SSLRequest): anything else fails
  * at once, before a flood of reconnections.
  */
-async function firstContact(sql: Sql, endpoint: string): Promise<void> {
+async function firstContact(sql: Sql, endpoint: string): Promise<{ searchPath: string; viaPooler: boolean }> {
   const o = sql.options as unknown as { connect_timeout?: number; host: string[]; port: number[] };
   const timers: NodeJS.Timeout[] = [];
   let probe: net.Socket | null = null;
@@ -126,7 +159,11 @@ async function firstContact(sql: Sql, endpoint: string): Promise<void> {
     }
   });
   try {
-    await Promise.race([sql`select 1`, failed]);
+    const rows = await Promise.race([
+      sql<{ search_path: string; pid: number }[]>`select current_setting('search_path') as search_path, pg_backend_pid() as pid`,
+      failed,
+    ]);
+    return { searchPath: rows[0]!.search_path, viaPooler: startupPid(rows) !== rows[0]!.pid };
   } catch (err) {
     await sql.end({ timeout: 0 }).catch(() => undefined);
     throw err;
@@ -172,7 +209,8 @@ const systemActor: Actor = { via: 'system', user: 'urdb' };
  */
 async function setUpEmbedded(sql: Sql, home: string, opts: OpenOptions, created: boolean): Promise<boolean> {
   const before = await currentVersion(sql);
-  if (before > latestVersion()) checkVersion(before, opts.schema);
+  const newer = before > latestVersion() ? checkVersion(before, opts.schema) : null;
+  if (newer) opts.say?.(`urdb: note: ${newer}`);
   const migrated = await migrate(sql, opts.schema);
   const done: string[] = [`schema version ${migrated.to}`];
   if (opts.autoSeed !== false) {
@@ -192,7 +230,10 @@ async function setUpEmbedded(sql: Sql, home: string, opts: OpenOptions, created:
 async function upgradeEmbedded(db: Database, opts: OpenOptions) {
   const version = await currentVersion(db.sql);
   if (version === latestVersion()) return;
-  if (version > latestVersion()) checkVersion(version, db.schema);
+  if (version > latestVersion()) {
+    opts.say?.(`urdb: note: ${checkVersion(version, db.schema)}`);
+    return;
+  }
   const migrated = await migrate(db.sql, db.schema);
   if (migrated.applied.length > 0) {
     const home = db.target.kind === 'embedded' ? db.target.home : '';

@@ -6,31 +6,38 @@ import { z } from 'zod';
 import { ConflictError, ForbiddenError, NotFoundError } from '../core/errors';
 import { chatId, integer, list, text } from '../core/fields';
 import { fetchLimit, listOperation, operation, slicePage, toPage, write } from '../core/operation';
-import { intArray, type Sql, type Tx } from '../db/client';
+import { intArray, qualifiedClient, type Sql, type Tx } from '../db/client';
 import { actingChat, MESSAGES } from './access';
 import { chatRef } from './chats';
 import { regionUnitIds, unitRefs } from './ref-sets';
 import { regionRef, reportTypeRef, unitRef } from './refs';
 
-/** Chat ids for (unit, type), ascending; `limit` null: all of them (what the cache keeps). */
-const chatsOf = (sql: Sql, unitId: number, reportTypeId: number, limit: number | null, offset: number) =>
-  sql<{ chat_id: number }[]>`
+/**
+ * Chat ids for (unit, type), ascending; `limit` null: all of them (what the cache keeps). Both lookups name the
+ * schema themselves: behind a transaction-mode pool they are then one statement each (src/db/client.ts).
+ */
+const chatsOf = (ctxSql: Sql, unitId: number, reportTypeId: number, limit: number | null, offset: number) => {
+  const { sql, schema } = qualifiedClient(ctxSql);
+  return sql<{ chat_id: number }[]>`
     select c.chat_id
-    from report_route r join telegram_chat c on c.id = r.telegram_chat_id
+    from ${sql(schema)}.report_route r join ${sql(schema)}.telegram_chat c on c.id = r.telegram_chat_id
     where r.unit_id = ${unitId} and r.report_type_id = ${reportTypeId}
     order by c.chat_id
     limit ${limit} offset ${offset}
   `.then((rows) => rows.map((r) => r.chat_id));
+};
 
 /** Unit ids for (Telegram chat, type), ascending. */
-const unitsOf = (sql: Sql, chatId: number, reportTypeId: number, limit: number | null, offset: number) =>
-  sql<{ unit_id: number }[]>`
+const unitsOf = (ctxSql: Sql, chatId: number, reportTypeId: number, limit: number | null, offset: number) => {
+  const { sql, schema } = qualifiedClient(ctxSql);
+  return sql<{ unit_id: number }[]>`
     select r.unit_id
-    from report_route r join telegram_chat c on c.id = r.telegram_chat_id
+    from ${sql(schema)}.report_route r join ${sql(schema)}.telegram_chat c on c.id = r.telegram_chat_id
     where c.chat_id = ${chatId} and r.report_type_id = ${reportTypeId}
     order by r.unit_id
     limit ${limit} offset ${offset}
   `.then((rows) => rows.map((r) => r.unit_id));
+};
 
 export const listRouteChats = listOperation({
   name: 'routes.chats',

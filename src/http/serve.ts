@@ -40,6 +40,8 @@ export interface ServeOptions {
   poolSize: number;
   /** Answer the route lookups from an in-process cache kept correct by LISTEN/NOTIFY. */
   routeCache: boolean;
+  /** Where the cache's change listener connects (a direct URL when the database URL is a pool). */
+  listenUrl?: string | undefined;
   target: Target;
   schema: string;
   /** Grace time for in-flight requests at shutdown, ms. */
@@ -101,9 +103,12 @@ async function serveProcess(opts: ServeOptions, worker: number | null): Promise<
   const stop = stopRequested();
   const hangup = onHangup(log);
   const db = await openFor(opts, log, opts.poolSize);
-  const routeCache = opts.routeCache ? new RouteLookupCache() : undefined;
+  const listenOn = listenerTarget(opts, db);
+  // The primary of several workers says it for all of them.
+  if (listenOn === 'pooled' && worker === null) log.message('warning', CACHE_OFF_POOLED);
+  const routeCache = listenOn && listenOn !== 'pooled' ? new RouteLookupCache() : undefined;
   const listener = routeCache
-    ? listenForChanges(clientOptions(opts.target, opts.schema), opts.schema, routeCache, (line) => log.message('info', line))
+    ? listenForChanges(listenOn as ClientOptions, opts.schema, routeCache, (line) => log.message('info', line))
     : null;
   let scrapes: MetricsListener | null = null;
   try {
@@ -193,7 +198,20 @@ function onHangup(log: ServerLog) {
   };
 }
 
-/** Where the cache's change listener connects: the same database as the pool. */
+const CACHE_OFF_POOLED =
+  'route cache off: the database URL goes through a transaction-mode pool (PgBouncer), where LISTEN receives ' +
+  'nothing, so every lookup asks the database; give the listener a direct connection to the primary with ' +
+  '--listen-database-url or URDB_LISTEN_URL to turn the cache on';
+
+/** Where the change listener connects; null: no cache asked for; 'pooled': none possible (pool, no listen URL). */
+function listenerTarget(opts: ServeOptions, db: Database): ClientOptions | 'pooled' | null {
+  if (!opts.routeCache) return null;
+  if (opts.listenUrl) return { url: opts.listenUrl, schema: opts.schema };
+  if (db.pooled) return 'pooled';
+  return clientOptions(opts.target, opts.schema);
+}
+
+/** The listener on the same database as the pool. */
 function clientOptions(target: Target, schema: string): ClientOptions {
   if (target.kind === 'embedded') return { socketDir: embeddedPaths(target.home).runDir, port: PORT, schema };
   if (target.kind === 'url') return { url: target.url, schema };
@@ -227,6 +245,7 @@ async function servePrimary(opts: ServeOptions): Promise<void> {
   await db.sql.end({ timeout: 5 });
   const scrape = primaryScrapes();
   let scrapes: MetricsListener | null = null;
+  if (listenerTarget(opts, db) === 'pooled') log.message('warning', CACHE_OFF_POOLED);
   const workers = new Set<Worker>();
   let stopping = false;
   let listening = 0; // workers up before the announcement

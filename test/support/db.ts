@@ -7,7 +7,10 @@ import { withDatabase } from './global-setup';
 
 export interface TestDatabase {
   name: string;
+  /** Through PgBouncer in a URDB_TEST_PGBOUNCER=1 run, else straight to the server. */
   url: string;
+  /** Straight to the server, always (LISTEN, which a transaction-mode pool cannot carry). */
+  directUrl: string;
   sql: Sql;
   ctx(actor?: Partial<Actor>): Ctx;
   /** Row count of a table (in urdb's schema). */
@@ -16,7 +19,17 @@ export interface TestDatabase {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function createDatabase(opts: { template?: string | null } = {}): Promise<{ name: string; url: string; drop(): Promise<void> }> {
+/** The URL tests use for a database: through the run's PgBouncer when there is one. */
+export function testUrl(directUrl: string): string {
+  const port = inject('testDb').pgbouncerPort;
+  if (port === null) return directUrl;
+  const u = new URL(directUrl.replace(/\?.*$/, ''));
+  return `postgres://${u.username || 'postgres'}@127.0.0.1:${port}${u.pathname}`;
+}
+
+export async function createDatabase(
+  opts: { template?: string | null } = {},
+): Promise<{ name: string; url: string; directUrl: string; drop(): Promise<void> }> {
   const cfg = inject('testDb');
   const name = `${cfg.prefix}_${crypto.randomBytes(5).toString('hex')}`;
   const admin = createClient({ url: cfg.adminUrl, schema: 'urdb', max: 1 });
@@ -35,9 +48,11 @@ export async function createDatabase(opts: { template?: string | null } = {}): P
   } finally {
     await admin.end();
   }
+  const directUrl = withDatabase(cfg.adminUrl, name);
   return {
     name,
-    url: withDatabase(cfg.adminUrl, name),
+    url: testUrl(directUrl),
+    directUrl,
     async drop() {
       const a = createClient({ url: cfg.adminUrl, schema: 'urdb', max: 1 });
       try {
@@ -52,7 +67,8 @@ export async function createDatabase(opts: { template?: string | null } = {}): P
 /** Call at the top of a test file: the database lives until the file ends. */
 export async function freshDatabase(opts: { template?: string | null } = {}): Promise<TestDatabase> {
   const created = await createDatabase(opts);
-  const sql = createClient({ url: created.url, schema: 'urdb', max: 4, onNotice: () => {} });
+  const pooled = created.url !== created.directUrl;
+  const sql = createClient({ url: created.url, schema: 'urdb', max: 4, pooled, onNotice: () => {} });
   afterAll(async () => {
     await sql.end({ timeout: 5 });
     await created.drop();
@@ -60,6 +76,7 @@ export async function freshDatabase(opts: { template?: string | null } = {}): Pr
   return {
     name: created.name,
     url: created.url,
+    directUrl: created.directUrl,
     sql,
     ctx: (actor = {}) => ({ sql, actor: { via: 'cli', user: 'test', ...actor } }),
     async count(table: string) {

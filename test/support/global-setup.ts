@@ -11,6 +11,7 @@ import { createClient } from '../../src/db/client';
 import { acquire, stopEmbedded } from '../../src/db/embedded';
 import { migrate } from '../../src/db/migrate';
 import { seedAccountRoles, seedReportTypes } from '../../src/handlers/init';
+import { pgbouncerMissing, startPgBouncer, type PgBouncer } from './pgbouncer';
 
 export interface TestDbConfig {
   mode: 'server' | 'embedded';
@@ -21,6 +22,8 @@ export interface TestDbConfig {
   prefix: string;
   /** Embedded mode: the home whose server the run uses. */
   home: string | null;
+  /** URDB_TEST_PGBOUNCER=1: the port of a transaction-mode PgBouncer every test database is reached through. */
+  pgbouncerPort: number | null;
 }
 
 declare module 'vitest' {
@@ -61,9 +64,24 @@ export default async function setup(project: TestProject) {
   await seedReportTypes.run(ctx, { inactive: false });
   await seedAccountRoles.run(ctx, {});
   await tpl.end();
-  project.provide('testDb', { mode: home ? 'embedded' : 'server', adminUrl, template, prefix: `urdb_t_${process.pid}`, home });
+  let bouncer: PgBouncer | null = null;
+  if (process.env.URDB_TEST_PGBOUNCER === '1') {
+    const missing = pgbouncerMissing();
+    if (missing) throw new Error(`URDB_TEST_PGBOUNCER=1, but ${missing}`);
+    bouncer = await startPgBouncer(adminUrl);
+    process.stderr.write(`tests reach PostgreSQL through PgBouncer (transaction mode) on port ${bouncer.port}\n`);
+  }
+  project.provide('testDb', {
+    mode: home ? 'embedded' : 'server',
+    adminUrl,
+    template,
+    prefix: `urdb_t_${process.pid}`,
+    home,
+    pgbouncerPort: bouncer?.port ?? null,
+  });
 
   return async () => {
+    await bouncer?.stop();
     const admin = createClient({ url: adminUrl, schema: 'urdb', max: 1 });
     await admin.unsafe(`drop database if exists ${template}`).catch(() => undefined);
     // Databases a crashed test file left behind.
