@@ -17,6 +17,7 @@ import { BodyError, bearerToken, type ApiRequest } from './request';
 import { BODY_LIMIT, empty, error, fromError, json, MESSAGES, withoutBody, type ApiResponse } from './response';
 import { apiTokens, TokenCheck, type ApiToken } from './tokens';
 import { compileRouter, type CompiledResource, type Match, type Method, type Resource, type Router } from './router';
+import { createV1, isV1Path } from './v1';
 
 export type { ApiRequest } from './request';
 export type { ApiResponse } from './response';
@@ -51,6 +52,8 @@ export interface ApiOptions {
 export interface Api {
   handle(req: ApiRequest): Promise<ApiResponse>;
   router: Router<Endpoint>;
+  /** The body limit of a request known by its head: larger for an admin token's bulk POST under /api/v1/. */
+  bodyLimitFor(method: string, path: string, headers: ApiRequest['headers']): number;
 }
 
 const API_USER = 'api';
@@ -58,7 +61,9 @@ const API_USER = 'api';
 export function createApi(opts: ApiOptions): Api {
   const bodyLimit = opts.bodyLimit ?? BODY_LIMIT;
   const onEvent = opts.onEvent ?? defaultOnEvent;
-  const tokens = new TokenCheck(apiTokens(opts.token, opts.tokens));
+  const allTokens = apiTokens(opts.token, opts.tokens);
+  // Scoped tokens are the admin API's (/api/v1/) only; the old paths keep the unscoped ones' rule.
+  const tokens = new TokenCheck(allTokens.filter((t) => !t.scopes));
   const { routeCache } = opts;
   const afterCommit = routeCache
     ? (tables: readonly string[]) => {
@@ -71,10 +76,17 @@ export function createApi(opts: ApiOptions): Api {
   let openapi: unknown = null;
   const router: Router<Endpoint> = compile(
     apiResources({
-      openapi: () => (openapi ??= openapiDocument(router.resources)),
+      openapi: () => (openapi ??= openapiDocument(router.resources, allTokens.some((t) => t.scopes))),
       readyTimeoutMs: opts.readyTimeoutMs ?? 2000,
     }),
   );
+  const v1 = createV1({
+    sql: opts.sql,
+    tokens: allTokens,
+    afterCommit,
+    routeCache,
+    onFailure: (err, req) => failure(err, req),
+  });
   const optionsAnswers = new Map<CompiledResource<Endpoint>, ApiResponse>();
   let databaseDown = false;
 
@@ -131,7 +143,11 @@ export function createApi(opts: ApiOptions): Api {
 
   return {
     router,
+    bodyLimitFor(method, path, headers) {
+      return (method === 'POST' && isV1Path(path) && v1.bodyLimit(headers)) || bodyLimit;
+    },
     async handle(req) {
+      if (isV1Path(req.path)) return v1.handle(req);
       const res = await answer(req);
       // HEAD: every answer's status and headers without its body, errors included.
       return req.method === 'HEAD' ? withoutBody(res) : res;

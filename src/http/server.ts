@@ -95,7 +95,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       run(req, res, started, undefined); // no body: the common case, answered without waiting for 'end'
       return;
     }
-    if (length !== undefined && Number(length) > bodyLimit) {
+    // An admin token's bulk POST under /api/v1/ may be larger (api.bodyLimitFor); every other body: bodyLimit.
+    const limit = api.bodyLimitFor ? Math.max(bodyLimit, api.bodyLimitFor(req.method ?? '', (req.url ?? '').split('?')[0]!, req.headers)) : bodyLimit;
+    if (length !== undefined && Number(length) > limit) {
       tooLarge(req, res, started);
       return;
     }
@@ -105,7 +107,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     req.on('data', (chunk: Buffer) => {
       if (refused) return;
       size += chunk.length;
-      if (size > bodyLimit) {
+      if (size > limit) {
         refused = true;
         tooLarge(req, res, started);
         return;
