@@ -24,3 +24,7 @@ language sql immutable parallel safe
 as $$
   select translate(lower(t), 'АБВГДЕЁЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯІЇЄҐ', 'абвгдеёжзийклмнопрстуфхцчшщъыьэюяіїєґ')
 $$;
+
+-- A bulk update of 50,000 rows: the audit trigger pairs old and new rows of transition tables, which have no
+-- statistics, so the planner took a nested loop (quadratic: minutes). A hash join pairs them in one pass.
+alter function audit_changes() set enable_nestloop = off;
