@@ -4,13 +4,18 @@
  * nothing written, PATCH, PUT with a key change that keeps the links, DELETE with its dependants, OPTIONS, HEAD,
  * the `.json` suffix and `format=json` — plus scopes, the audit log and the old paths' rule.
  */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { createApi } from '../src/http/api';
+import { startServer } from '../src/http/server';
 import { importBundle } from '../src/handlers/bundle/import';
 import { parseTokensFile } from '../src/http/tokens';
 import { RESOURCES } from '../src/http/v1/resources';
 import { UUID } from './support/bundles';
 import { freshDatabase } from './support/db';
-import { client } from './support/http';
+import { client, startServe } from './support/http';
 
 const db = await freshDatabase();
 const TOKENS = [
@@ -348,5 +353,71 @@ describe('access', () => {
       expect(Object.keys(doc.paths[`/api/v1/${r.path}/{key}/`])).toEqual(['servers', 'get', 'put', 'patch', 'delete']);
     }
     expect(Object.keys((await client(db.sql).call('GET', '/openapi.json')).json.paths).some((p) => p.startsWith('/api/v1/'))).toBe(false);
+  });
+});
+
+describe('paths, methods and bodies', () => {
+  it('the API root lists every collection; an unknown path is 404 {"detail"}, a wrong method 405 with Allow', async () => {
+    const root = await call('GET', '');
+    expect(root.json).toEqual(Object.fromEntries(RESOURCES.map((r) => [r.path, `${ORIGIN}/api/v1/${r.path}/`])));
+    expect((await call('GET', 'nothing/')).json).toEqual({ detail: 'Not found.' });
+    const wrong = await call('POST', 'units/1/', {});
+    expect([wrong.status, wrong.json, wrong.headers.allow]).toEqual([405, { detail: 'Method "POST" not allowed.' }, 'GET, PUT, PATCH, DELETE, HEAD, OPTIONS']);
+  });
+
+  it('PUT: a list is not an object; a new key that another object holds is a field error, nothing changes', async () => {
+    await call('POST', 'account-roles/', [{ id: 51, name: 'A' }, { id: 52, name: 'B' }]);
+    const list = await call('PUT', 'account-roles/51/', [{ id: 51, name: 'A' }]);
+    expect([list.status, list.json]).toEqual([400, { non_field_errors: ['Invalid data. Expected a dictionary, but got list.'] }]);
+    const clash = await call('PUT', 'account-roles/51/', { id: 52, name: 'C' });
+    expect([clash.status, clash.json]).toEqual([400, { id: ['An account role with this id already exists.'] }]);
+    expect((await call('GET', 'account-roles/?search=&ordering=id&page_size=1000')).json.results.filter((r: Item) => r.id > 50 && r.id < 60)).toEqual([
+      { url: `${ORIGIN}/api/v1/account-roles/51/`, id: 51, name: 'A' },
+      { url: `${ORIGIN}/api/v1/account-roles/52/`, id: 52, name: 'B' },
+    ]);
+  });
+
+  it('a role keeps its access code when a PUT omits it; the code is stored as its digest only', async () => {
+    await call('POST', 'roles/', { id: 61, name: 'Keeps', access_code: 'a-long-secret-code', units: [], report_types: [] });
+    const [before] = await db.sql`select access_code_sha256 from role where id = 61`;
+    expect(before!.access_code_sha256).not.toContain('a-long-secret-code');
+    expect((await call('PUT', 'roles/61/', { name: 'Kept', units: [1], report_types: [] })).status).toBe(200);
+    const [after] = await db.sql`select access_code_sha256 from role where id = 61`;
+    expect(after).toEqual(before);
+    const fresh = await call('POST', 'roles/', { id: 62, name: 'New', units: [], report_types: [] });
+    expect([fresh.status, fresh.json]).toEqual([400, { access_code: ['This field is required.'] }]);
+  });
+});
+
+describe('over a real port', () => {
+  it('a bulk POST with an admin token may exceed 1 MiB (up to 64 MiB); a read token, the old paths: 413', async () => {
+    const server = await startServer({ api: createApi({ sql: db.sql, tokens: TOKENS }), host: '127.0.0.1', port: 0 });
+    try {
+      const base = `http://127.0.0.1:${server.address.port}`;
+      const regions = Array.from({ length: 30_000 }, (_, i) => ({ id: 10_000 + i, name: `Большой регион номер ${i} ${'x'.repeat(20)}` }));
+      const body = JSON.stringify(regions);
+      expect(Buffer.byteLength(body)).toBeGreaterThan(2 * 1024 * 1024);
+      const post = (url: string, secret: string) =>
+        fetch(base + url, { method: 'POST', body, headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' } });
+      const admin = await post('/api/v1/regions/', 'admin-secret');
+      expect([admin.status, await admin.json()]).toEqual([201, { updated: 0, inserted: 30_000 }]);
+      expect((await post('/api/v1/regions/', 'read-secret')).status).toBe(413);
+      expect((await post('/report-routes/', 'admin-secret')).status).toBe(413);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('urdb serve warns beyond loopback while the old paths are open, though scoped tokens protect /api/v1/', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'urdb-v1-'));
+    try {
+      const file = path.join(dir, 'tokens');
+      fs.writeFileSync(file, 'sync s3cret-admin admin\n', { mode: 0o600 });
+      const serve = await startServe(['--host', '0.0.0.0', '--tokens-file', file], { DATABASE_URL: db.url });
+      await serve.stop();
+      expect(serve.stderr()).toContain('urdb: warning: listening on 0.0.0.0 without a token');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -11,7 +11,7 @@ import { ItemErrors, upsertSection } from '../../handlers/resource-writes';
 import { parseBody } from '../request';
 import { json, type ApiResponse } from '../response';
 import { detail, urlOf, V1_BODY_LIMIT, type V1Call } from './shared';
-import { present, toBundleItem, writable } from './instance';
+import { present, toBundleItem } from './instance';
 import { viewOf, type V1Resource } from './resources';
 
 export const PAGE_SIZE = { default: 100, max: 1000 } as const;
@@ -87,7 +87,7 @@ export async function collectionPost(call: V1Call): Promise<ApiResponse> {
   const raw = list ? body : [body];
   const errors: FieldErrors[] = [];
   const items = raw.map((item, i) => {
-    const parsed = writable(r).safeParse(stripUrl(item));
+    const parsed = r.schema.safeParse(stripUrl(item));
     if (parsed.success) return parsed.data as Record<string, unknown>;
     errors[i] = fieldErrors(parsed.error, item);
     return {};
@@ -101,7 +101,7 @@ export async function collectionPost(call: V1Call): Promise<ApiResponse> {
       section: r.section,
       items: items.map((item) => toBundleItem(r, item)),
       prepare: r.prepare as never,
-      fieldNames: r.path === 'report-routes' ? { unit_ids: 'unit_id' } : {},
+      fieldNames: r.bundleFieldNames,
     });
   } catch (err) {
     if (err instanceof ItemErrors) return positional(err.positions);

@@ -58,6 +58,14 @@ function target(path: string): Target | null {
   }
 }
 
+/** The methods of the API root, a collection or an instance (null: no such path). */
+function allowOf(found: Target | null): string | null {
+  if (!found) return null;
+  return found.resource === null ? ROOT_ALLOW : found.key === undefined ? COLLECTION_ALLOW : INSTANCE_ALLOW;
+}
+
+const ROOT_ALLOW = 'GET, HEAD, OPTIONS';
+
 function acceptsJson(accept: string | undefined): boolean {
   if (!accept) return true;
   return accept.split(',').some((part) => {
@@ -91,7 +99,7 @@ export function createV1(opts: V1Options) {
     if (!token) return detail(401, DETAIL.unauthenticated, { 'www-authenticate': 'Bearer realm="api"' });
     const found = target(req.path);
     if (!found) return detail(404, DETAIL.notFound);
-    const allow = found.resource === null ? 'GET, HEAD, OPTIONS' : found.key === undefined ? COLLECTION_ALLOW : INSTANCE_ALLOW;
+    const allow = allowOf(found)!;
     const method = req.method === 'HEAD' ? 'GET' : req.method;
     if (!allow.split(', ').includes(method)) return detail(405, DETAIL.methodNotAllowed(req.method));
     if (!scopeAllows(token.scopes ?? [], req.method)) return detail(403, DETAIL.forbidden);
@@ -140,8 +148,7 @@ export function createV1(opts: V1Options) {
       } catch (err) {
         res = failure(err, req);
       }
-      const found = target(req.path);
-      const allow = !found ? null : found.resource === null ? 'GET, HEAD, OPTIONS' : found.key === undefined ? COLLECTION_ALLOW : INSTANCE_ALLOW;
+      const allow = allowOf(target(req.path));
       res.headers = { ...res.headers, vary: 'Accept', ...(allow ? { allow } : {}) };
       return req.method === 'HEAD' ? withoutBody(res) : res;
     },

@@ -10,7 +10,7 @@ import { upsertSection } from '../../handlers/resource-writes';
 import { parseBody } from '../request';
 import { BODY_LIMIT, empty, json, type ApiResponse } from '../response';
 import { stripUrl } from './collection';
-import { shownFields, viewOf, type ItemSchema, type V1Resource } from './resources';
+import { shownFields, viewOf, type V1Resource } from './resources';
 import { DETAIL, detail, urlOf, type V1Call } from './shared';
 
 type Item = Record<string, any>;
@@ -20,10 +20,6 @@ export function present(call: Pick<V1Call, 'origin' | 'resource'>, row: Item): I
   const out: Item = { url: urlOf(call, row) };
   for (const f of shownFields(call.resource)) out[f] = row[f] ?? null;
   return out;
-}
-
-export function writable(r: V1Resource): ItemSchema {
-  return r.schema;
 }
 
 export function toBundleItem(r: V1Resource, item: Item): Item {
@@ -60,7 +56,7 @@ async function replace(call: V1Call, key: Item, merge: (stored: Item, body: Item
     items: [toBundleItem(r, item)],
     before: keyChanged ? (tx) => r.changeKey(tx, stored, item) : undefined,
     prepare: r.prepare as never,
-    fieldNames: r.path === 'report-routes' ? { unit_ids: 'unit_id' } : {},
+    fieldNames: r.bundleFieldNames,
   });
   const row = await find(call, item);
   return json(200, present(call, row ?? item));

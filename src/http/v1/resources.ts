@@ -63,6 +63,8 @@ export interface V1Resource {
   select: CollectionView['select'];
   /** A valid item in the bundle section's shape. */
   toBundle?(item: Item): Item;
+  /** The item's field for a bundle field named in a database check's problem (a route's `unit_ids`: `unit_id`). */
+  bundleFieldNames?: Readonly<Record<string, string>>;
   /** Completes items inside the write's transaction. */
   prepare?(tx: Tx, items: Item[]): Promise<Item[]>;
   /** PUT/PATCH changed the key: move the stored row to it first, keeping its links. */
@@ -83,7 +85,7 @@ async function ifExists(ctx: Ctx, table: string, id: number, remove: () => Promi
 }
 
 const sum = (...n: number[]) => n.reduce((a, b) => a + b, 0);
-const taken = (what: string, field: string) => `A ${what} with this ${field} already exists.`;
+const taken = (what: string, field: string) => `${/^[aeiou]/.test(what) ? 'An' : 'A'} ${what} with this ${field} already exists.`;
 const idChange = (table: 'region' | 'department' | 'unit' | 'role' | 'account_role', what: string) => (tx: Tx, from: Item, to: Item) =>
   changeKey(tx, table, 'id', from.id, to.id, taken(what, 'id'));
 
@@ -264,6 +266,7 @@ const routes: V1Resource = {
     from report_route r join report_type t on t.id = r.report_type_id join telegram_chat c on c.id = r.telegram_chat_id
   `,
   toBundle: (r) => ({ report_type: r.report_type, chat_id: r.chat_id, unit_ids: [r.unit_id] }),
+  bundleFieldNames: { unit_ids: 'unit_id' },
   async changeKey(tx, from) {
     await deleteRouteIn(tx, from as never);
   },
