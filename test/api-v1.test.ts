@@ -403,6 +403,9 @@ describe('over a real port', () => {
       expect([admin.status, await admin.json()]).toEqual([201, { updated: 0, inserted: 30_000 }]);
       expect((await post('/api/v1/regions/', 'read-secret')).status).toBe(413);
       expect((await post('/report-routes/', 'admin-secret')).status).toBe(413);
+      const limit = (method: string, url: string, secret: string) => http.api.bodyLimitFor(method, url, { authorization: `Bearer ${secret}` });
+      expect(limit('POST', '/api/v1/units/', 'admin-secret')).toBe(64 * 1024 * 1024);
+      expect([limit('PUT', '/api/v1/units/1/', 'admin-secret'), limit('POST', '/api/v1/units/', 'read-secret')]).toEqual([1024 * 1024, 1024 * 1024]);
     } finally {
       await server.close();
     }
