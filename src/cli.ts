@@ -30,6 +30,7 @@ export function buildProgram(args?: readonly string[]): Command {
     .option('--json', 'print JSON (the HTTP API field names)')
     .option('--no-input', 'never prompt; a missing value is an error')
     .option('--no-color', 'no colour in tables')
+    .option('--no-pager', 'never send long tables through $URDB_PAGER / $PAGER (default less -FRX) on a terminal')
     .option('-q, --quiet', 'no messages on stderr, only data and errors')
     .option('--debug', 'print stack traces of errors')
     .helpOption('-h, --help', 'show help')

@@ -184,8 +184,8 @@ describe('urdb chats on a terminal', () => {
   it('list is a table with upper-case headers; colour unless NO_COLOR', async () => {
     const colour = ptyUrdb(['chats', 'list', '--role', 'Managers'], { url: db.url, cols: 160 });
     expect(await colour.exit()).toBe(0);
-    expect(colour.screen()).toMatch(/CHAT ID\s*│\s*TYPE\s*│\s*TITLE\s*│\s*USERNAME\s*│\s*ROLE\s*│\s*CREATED AT/);
-    expect(colour.screen()).toMatch(/-1009876543210\s*│\s*GROUP\s*│\s*Ops\s*│\s*│\s*Managers/);
+    expect(colour.screen()).toMatch(/^CHAT ID +TYPE +TITLE +USERNAME +ROLE +CREATED AT$/m);
+    expect(colour.screen()).toMatch(/^-1009876543210 +GROUP +Ops +Managers +\d{4}-/m);
     expect(colour.raw()).toContain('\x1b[1m');
     const plain = ptyUrdb(['chats', 'list', '--role', 'Managers'], { url: db.url, cols: 160, env: { NO_COLOR: '1' } });
     expect(await plain.exit()).toBe(0);

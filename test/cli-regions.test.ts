@@ -118,9 +118,9 @@ describe('urdb regions on a terminal', () => {
   it('list draws a table with upper-case headers, coloured unless NO_COLOR', async () => {
     const t = ptyUrdb(['regions', 'list'], { url: db.url });
     expect(await t.exit()).toBe(0);
-    expect(t.screen()).toMatch(/│ ID +│ NAME +│/);
-    expect(t.screen()).toMatch(/│ 2 +│ Казань +│/);
-    expect(t.raw()).toContain('\x1b[1mID\x1b[22m');
+    expect(t.screen()).toMatch(/^ID +NAME$/m);
+    expect(t.screen()).toMatch(/^2 +Казань$/m);
+    expect(t.raw()).toMatch(/\x1b\[1mID +NAME\x1b\[22m/);
     const plain = ptyUrdb(['regions', 'list'], { url: db.url, env: { NO_COLOR: '1' } });
     expect(await plain.exit()).toBe(0);
     expect(plain.raw()).toContain('ID');

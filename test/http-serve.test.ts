@@ -47,7 +47,7 @@ describe('urdb serve', () => {
     const slow = Array.from({ length: 3 }, (_, i) => {
       const body = JSON.stringify({ chat_id: 9000 + i, type: 'PRIVATE', title: `slow ${i}` });
       const socket = net.connect(port, '127.0.0.1');
-      socket.write(`POST /telegram-chats/ HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 5)}`);
+      socket.write(`POST /telegram-chats/ HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 5)}`);
       let got = '';
       socket.on('data', (d) => (got += d));
       const done = new Promise<string>((resolve) => socket.on('close', () => resolve(got)));

@@ -11,7 +11,7 @@ import { ServerLog } from '../src/http/log';
 import { startServer, type RunningServer } from '../src/http/server';
 import { UUID } from './support/bundles';
 import { freshDatabase } from './support/db';
-import { JSON_TYPE } from './support/http';
+import { JSON_TYPE, rawExchange as raw } from './support/http';
 
 const db = await freshDatabase();
 const ADMIN = 1001;
@@ -35,25 +35,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await server.close(1000);
 });
-
-/** A raw HTTP/1.1 exchange: what the server writes back until it closes the connection (or `waitMs`). */
-function raw(port: number, text: string | Buffer, waitMs = 3000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(port, '127.0.0.1');
-    let got = '';
-    const timer = setTimeout(() => {
-      socket.destroy();
-      resolve(got);
-    }, waitMs);
-    socket.on('data', (d) => (got += d.toString('utf8')));
-    socket.on('close', () => {
-      clearTimeout(timer);
-      resolve(got);
-    });
-    socket.on('error', (e: NodeJS.ErrnoException) => (e.code === 'ECONNRESET' || e.code === 'EPIPE' ? undefined : reject(e)));
-    socket.write(text);
-  });
-}
 
 function request(opts: http.RequestOptions, body?: string): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string; reused: boolean }> {
   return new Promise((resolve, reject) => {

@@ -11,7 +11,30 @@
  * refills at one query per key.
  */
 
-export class RouteLookupCache {
+/**
+ * What the server's metrics read from the cache at each scrape (nothing on the lookup path): counters since start
+ * and the current size. Whatever bounds or reshapes the cache keeps these meanings.
+ */
+export interface RouteCacheStats {
+  readonly hits: number;
+  readonly misses: number;
+  /** Times it was emptied: a write through this process, a change notification, the listener lost or back. */
+  readonly clears: number;
+  /** Entries held now. */
+  readonly size: number;
+  /** An estimate of the heap the entries hold now, bytes (see entryBytes). */
+  readonly bytes: number;
+}
+
+/**
+ * The heap one entry holds, estimated: measured on Node 20 (`--expose-gc`, 100,000 entries of 0–50 ids) as about
+ * 104 bytes for the Map slot, key string and array headers, plus a byte per key character and 8 per id.
+ */
+export function entryBytes(key: string, ids: readonly number[]): number {
+  return 104 + key.length + 8 * ids.length;
+}
+
+export class RouteLookupCache implements RouteCacheStats {
   private readonly chatsByUnit = new Map<string, readonly number[]>();
   private readonly unitsByChat = new Map<string, readonly number[]>();
   private epoch = 0;
@@ -19,6 +42,7 @@ export class RouteLookupCache {
   hits = 0;
   misses = 0;
   clears = 0;
+  bytes = 0;
 
   constructor(readonly maxEntries = 100_000) {}
 
@@ -41,6 +65,7 @@ export class RouteLookupCache {
   clear(): void {
     this.epoch++;
     this.clears++;
+    this.bytes = 0;
     this.chatsByUnit.clear();
     this.unitsByChat.clear();
   }
@@ -71,9 +96,18 @@ export class RouteLookupCache {
     const epoch = this.epoch;
     const value = await load();
     if (this.enabled && epoch === this.epoch) {
-      if (map.size >= this.maxEntries) map.delete(map.keys().next().value!);
+      if (map.size >= this.maxEntries) this.evictOldest(map);
+      const old = map.get(key); // a parallel miss of the same key stored it meanwhile
+      if (old !== undefined) this.bytes -= entryBytes(key, old);
       map.set(key, value);
+      this.bytes += entryBytes(key, value);
     }
     return value;
+  }
+
+  private evictOldest(map: Map<string, readonly number[]>) {
+    const [key, ids] = map.entries().next().value!;
+    map.delete(key);
+    this.bytes -= entryBytes(key, ids);
   }
 }

@@ -20,6 +20,8 @@ export interface Globals {
   debug?: boolean;
   color?: boolean;
   quiet?: boolean;
+  /** false: --no-pager. */
+  pager?: boolean;
 }
 
 export class Runtime {
@@ -28,6 +30,8 @@ export class Runtime {
   /** Prompts are allowed: stdin and stdout are terminals and --no-input was not given. */
   readonly interactive: boolean;
   interrupted = false;
+  /** Aborted on Ctrl-C / SIGTERM: long handler loops (units import) stop at their next step. */
+  readonly abort = new AbortController();
   /** host:port of the database, once known: connection failures name it. */
   endpoint: string | null = null;
   private db: Database | null = null;
@@ -91,11 +95,11 @@ export class Runtime {
     }
   }
 
-  async close(): Promise<void> {
+  async close(opts: { now?: boolean } = {}): Promise<void> {
     const db = this.db ?? (this.opening ? await this.opening.catch(() => null) : null);
     this.db = null;
     this.opening = null;
-    if (db) await db.close();
+    if (db) await db.close(opts);
   }
 }
 
@@ -130,8 +134,10 @@ export function action(fn: ActionFn) {
         process.exit(EXIT.interrupted);
       }
       rt.interrupted = true;
-      // Ends the connections: an open transaction is rolled back by the server, the pending query rejects.
-      void rt.close().catch(() => undefined);
+      rt.out.interrupt();
+      rt.abort.abort();
+      // Ends the connections at once: an open transaction is rolled back by the server, the pending query rejects.
+      void rt.close({ now: true }).catch(() => undefined);
     };
     process.on('SIGINT', onSigint);
     process.on('SIGTERM', onSigint);

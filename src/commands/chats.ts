@@ -32,10 +32,10 @@ export function registerChats(program: Command): void {
   ).action(
     action(async (rt, opts) => {
       const { listChats } = await import('../handlers/chats');
-      const input = rt.validate(listChats.cliInput, { role: opts.role, ...pageInput(opts) });
+      const input = rt.validate(listChats.cliInput, { role: opts.role, ...pageInput(rt, opts) });
       const page = await listChats.run(await rt.ctx(), input);
-      rt.out.list(page.items, CHAT_COLUMNS);
-      printPageHint(rt, page, input);
+      await rt.out.list(page.items, CHAT_COLUMNS);
+      await printPageHint(rt, page, input, 'chats', async (all) => listChats.run(await rt.ctx(), all));
     }),
   );
 

@@ -9,14 +9,14 @@ export function registerDepartments(program: Command): void {
   pageOptions(departments.command('list').description('departments by id')).action(
     action(async (rt, opts) => {
       const { listDepartments } = await import('../handlers/departments');
-      const input = rt.validate(listDepartments.cliInput, pageInput(opts));
+      const input = rt.validate(listDepartments.cliInput, pageInput(rt, opts));
       const page = await listDepartments.run(await rt.ctx(), input);
-      rt.out.list(page.items, [
+      await rt.out.list(page.items, [
         { header: 'ID', value: (d) => d.id },
         { header: 'NAME', value: (d) => d.name },
         { header: 'UUID', value: (d) => d.uuid },
       ]);
-      printPageHint(rt, page, input);
+      await printPageHint(rt, page, input, 'departments', async (all) => listDepartments.run(await rt.ctx(), all));
     }),
   );
 

@@ -17,10 +17,10 @@ export function registerLog(program: Command): void {
         since: opts.since === undefined ? undefined : parseSince(String(opts.since)),
         entity: opts.entity,
         chat: opts.chat,
-        ...pageInput(opts),
+        ...pageInput(rt, opts),
       });
       const page = await listAudit.run(await rt.ctx(), input);
-      rt.out.list(page.items, [
+      await rt.out.list(page.items, [
         { header: 'ID', value: (e) => e.id },
         { header: 'AT', value: (e) => e.at.toISOString() },
         { header: 'WHO', value: (e) => describeActor(e.actor) },
@@ -29,7 +29,7 @@ export function registerLog(program: Command): void {
         { header: 'KEY', value: (e) => Object.values(e.key).join('/') },
         { header: 'CHANGE', value: (e) => describeChange(e) },
       ]);
-      printPageHint(rt, page, input);
+      await printPageHint(rt, page, input, 'audit entries', async (all) => listAudit.run(await rt.ctx(), all));
     }),
   );
 }

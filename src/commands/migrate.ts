@@ -35,7 +35,7 @@ export function registerMigrate(program: Command): void {
         for (const a of applied.values()) {
           rows.push({ version: a.version, name: a.name, status: 'applied, unknown to this urdb', applied_at: a.applied_at });
         }
-        rt.out.list(rows, [
+        await rt.out.list(rows, [
           { header: 'VERSION', value: (r) => r.version },
           { header: 'NAME', value: (r) => r.name },
           { header: 'STATUS', value: (r) => r.status },

@@ -9,13 +9,13 @@ export function registerRegions(program: Command): void {
   pageOptions(regions.command('list').description('regions by id')).action(
     action(async (rt, opts) => {
       const { listRegions } = await import('../handlers/regions');
-      const input = rt.validate(listRegions.cliInput, pageInput(opts));
+      const input = rt.validate(listRegions.cliInput, pageInput(rt, opts));
       const page = await listRegions.run(await rt.ctx(), input);
-      rt.out.list(page.items, [
+      await rt.out.list(page.items, [
         { header: 'ID', value: (r) => r.id },
         { header: 'NAME', value: (r) => r.name },
       ]);
-      printPageHint(rt, page, input);
+      await printPageHint(rt, page, input, 'regions', async (all) => listRegions.run(await rt.ctx(), all));
     }),
   );
 

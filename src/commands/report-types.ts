@@ -22,11 +22,11 @@ export function registerReportTypes(program: Command): void {
       const scope = opts.all ? 'all' : opts.statistics ? 'statistics' : opts.inactive ? 'inactive' : 'default';
       const input = rt.validate(
         listReportTypes.cliInput,
-        { scope, parent_id: opts.parent, ...pageInput(opts) },
+        { scope, parent_id: opts.parent, ...pageInput(rt, opts) },
         { parent_id: '--parent' },
       );
       const page = await listReportTypes.run(await rt.ctx(), input);
-      rt.out.list(page.items, [
+      await rt.out.list(page.items, [
         { header: 'ID', value: (t) => t.id },
         { header: 'NAME', value: (t) => t.name },
         { header: 'VERBOSE NAME', value: (t) => t.verbose_name },
@@ -34,7 +34,7 @@ export function registerReportTypes(program: Command): void {
         { header: 'PRIORITY', value: (t) => t.priority },
         { header: 'ACTIVE', value: (t) => (t.is_active ? 'yes' : 'no') },
       ]);
-      printPageHint(rt, page, input);
+      await printPageHint(rt, page, input, 'report types', async (all) => listReportTypes.run(await rt.ctx(), all));
     }),
   );
 

@@ -96,16 +96,16 @@ export function registerRoles(program: Command): void {
   ).action(
     action(async (rt, opts) => {
       const { listRoles } = await import('../handlers/roles');
-      const input = rt.validate(listRoles.cliInput, { search: opts.search, ...pageInput(opts) });
+      const input = rt.validate(listRoles.cliInput, { search: opts.search, ...pageInput(rt, opts) });
       const page = await listRoles.run(await rt.ctx(), input);
-      rt.out.list(page.items, [
+      await rt.out.list(page.items, [
         { header: 'ID', value: (r) => r.id },
         { header: 'NAME', value: (r) => r.name },
         { header: 'UNITS', value: (r) => r.unit_count },
         { header: 'REPORT TYPES', value: (r) => r.report_type_count },
         { header: 'CHATS', value: (r) => r.chat_count },
       ]);
-      printPageHint(rt, page, input);
+      await printPageHint(rt, page, input, 'roles', async (all) => listRoles.run(await rt.ctx(), all));
     }),
   );
 

@@ -97,11 +97,11 @@ export function registerRoutes(program: Command): void {
       const { listRoutes } = await import('../handlers/routes');
       const input = rt.validate(
         listRoutes.cliInput,
-        { chat: opts.chat, report: opts.report, unit: opts.unit, region: opts.region, ...pageInput(opts) },
+        { chat: opts.chat, report: opts.report, unit: opts.unit, region: opts.region, ...pageInput(rt, opts) },
         { report: '--report' },
       );
       const page = await listRoutes.run(await rt.ctx(), input);
-      rt.out.list(page.items, [
+      await rt.out.list(page.items, [
         { header: 'CHAT ID', value: (r) => r.chat_id },
         { header: 'CHAT', value: (r) => r.chat_title },
         { header: 'REPORT TYPE', value: (r) => r.report_type },
@@ -109,7 +109,7 @@ export function registerRoutes(program: Command): void {
         { header: 'UNIT', value: (r) => r.unit_name },
         { header: 'REGION', value: (r) => r.region },
       ]);
-      printPageHint(rt, page, input);
+      await printPageHint(rt, page, input, 'routes', async (all) => listRoutes.run(await rt.ctx(), all));
     }),
   );
 
@@ -289,12 +289,12 @@ export function registerRoutes(program: Command): void {
       }
       const input = rt.validate(
         listRouteChats.cliInput,
-        { unit_id: unit, report_type_id: report, ...pageInput(opts) },
+        { unit_id: unit, report_type_id: report, ...pageInput(rt, opts) },
         { unit_id: '--unit', report_type_id: '--report' },
       );
       const page = await listRouteChats.run(ctx, input);
-      rt.out.list(page.items, [{ header: 'CHAT ID', value: (id) => id }]);
-      printPageHint(rt, page, input);
+      await rt.out.list(page.items, [{ header: 'CHAT ID', value: (id) => id }]);
+      await printPageHint(rt, page, input, 'chat ids', async (all) => listRouteChats.run(ctx, all));
     }),
   );
 
@@ -315,12 +315,12 @@ export function registerRoutes(program: Command): void {
       const ids = await apiIds(ctx, chat, report);
       const input = rt.validate(
         listRouteUnits.cliInput,
-        { ...ids, ...pageInput(opts) },
+        { ...ids, ...pageInput(rt, opts) },
         { chat_id: '--chat', report_type_id: '--report' },
       );
       const page = await listRouteUnits.run(ctx, input);
-      rt.out.list(page.items, [{ header: 'UNIT ID', value: (id) => id }]);
-      printPageHint(rt, page, input);
+      await rt.out.list(page.items, [{ header: 'UNIT ID', value: (id) => id }]);
+      await printPageHint(rt, page, input, 'unit ids', async (all) => listRouteUnits.run(ctx, all));
     }),
   );
 }

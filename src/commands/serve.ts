@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { action } from '../cli/runtime';
-import { readText } from './common';
 
 const HELP = `
 The wire-compatible HTTP API of the old unit-routes-database service (every path also under /api/).
@@ -11,8 +10,20 @@ Authentication is opt-in: with URDB_API_TOKEN (or --token) every request but the
 One token per caller: --tokens-file (or URDB_API_TOKENS_FILE), a file of "name secret" lines; the audit log
 records the name of the token each change came with. Both may be given.
 
+Browsers cannot write through it: a body that is not application/json is 415, a request with an Origin
+not in --allowed-origins is 403, a Host not in --allowed-hosts is 400 (default on loopback: the bind address,
+localhost, 127.0.0.1, [::1], with the port; on any other address: any Host). --allow-from refuses other peers
+(403). The lists are comma-separated, or @file (one entry per line).
+
+Idle keep-alive connections close after --keep-alive-timeout seconds; at most --max-connections are open
+(default: the open-file limit minus a reserve); at the cap the longest-idle connection is closed first.
+GET /metrics: Prometheus metrics, behind the token like every path but the probes; with --metrics-port
+they are served on a listener of their own instead (no token there: bind it where only the scraper reaches).
+With --workers, the numbers are the sum over the workers.
+
 One access-log line per request goes to stderr. SIGTERM or Ctrl-C: stop accepting, finish the requests in
-flight, close the database, exit 0.
+flight, close the database, exit 0. SIGHUP: reread --tokens-file and the @file lists; requests in flight keep
+what they came with; a file that does not load leaves everything as it was (the log says why).
 `;
 
 export function registerServe(program: Command): void {
@@ -27,6 +38,13 @@ export function registerServe(program: Command): void {
     .option('--log-format <format>', 'access log and messages on stderr: text or json', 'text')
     .option('--pool-size <n>', 'database connections per process', '10')
     .option('--no-cache', 'answer the route lookups from the database every time (no in-process cache)')
+    .option('--allowed-hosts <hosts>', 'Host headers accepted, or @file (default: URDB_ALLOWED_HOSTS, else see below)')
+    .option('--allowed-origins <origins>', 'Origin headers accepted, or @file (default: URDB_ALLOWED_ORIGINS, else none)')
+    .option('--allow-from <networks>', 'peer addresses/networks served, or @file (default: URDB_ALLOW_FROM, else all)')
+    .option('--keep-alive-timeout <seconds>', 'close idle keep-alive connections after this (default: URDB_KEEP_ALIVE_TIMEOUT, else 5)')
+    .option('--max-connections <n>', 'open connections at most (default: URDB_MAX_CONNECTIONS, else from the open-file limit)')
+    .option('--metrics-port <port>', 'serve GET /metrics on this port instead of the API port (no token)')
+    .option('--metrics-host <host>', 'address of the --metrics-port listener', '127.0.0.1')
     .addHelpText('after', HELP)
     .action(
       action(async (rt, opts) => {
@@ -41,6 +59,10 @@ export function registerServe(program: Command): void {
             workers: integer({ min: 1, max: 256 }),
             log_format: choice(LOG_FORMATS),
             pool_size: integer({ min: 1, max: 1000 }),
+            keep_alive_timeout: integer({ min: 1, max: 3600 }),
+            max_connections: integer({ min: 1, max: 10_000_000 }).nullable(),
+            metrics_port: integer({ min: 0, max: 65535 }).nullable(),
+            metrics_host: text({ max: 255 }),
           }),
           {
             host: opts.host,
@@ -49,24 +71,47 @@ export function registerServe(program: Command): void {
             workers: opts.workers,
             log_format: opts.logFormat,
             pool_size: opts.poolSize,
+            keep_alive_timeout: opts.keepAliveTimeout ?? (process.env.URDB_KEEP_ALIVE_TIMEOUT || '5'),
+            max_connections: opts.maxConnections ?? (process.env.URDB_MAX_CONNECTIONS || null),
+            metrics_port: opts.metricsPort ?? null,
+            metrics_host: opts.metricsHost,
           },
-          { log_format: '--log-format', pool_size: '--pool-size', token: '--token (or URDB_API_TOKEN)' },
+          {
+            log_format: '--log-format',
+            pool_size: '--pool-size',
+            token: '--token (or URDB_API_TOKEN)',
+            keep_alive_timeout: '--keep-alive-timeout (or URDB_KEEP_ALIVE_TIMEOUT)',
+            max_connections: '--max-connections (or URDB_MAX_CONNECTIONS)',
+            metrics_port: '--metrics-port',
+            metrics_host: '--metrics-host',
+          },
         );
-        const tokensFile = opts.tokensFile ?? (process.env.URDB_API_TOKENS_FILE || undefined);
-        const { apiTokens, parseTokensFile } = await import('../http/tokens');
-        const tokens = apiTokens(input.token, tokensFile === undefined ? [] : parseTokensFile(await readText(tokensFile), tokensFile));
+        const { loadReloadable } = await import('./serve-settings');
+        const specs = {
+          token: input.token,
+          tokensFile: opts.tokensFile ?? (process.env.URDB_API_TOKENS_FILE || undefined),
+          allowedHosts: opts.allowedHosts ?? (process.env.URDB_ALLOWED_HOSTS || undefined),
+          allowedOrigins: opts.allowedOrigins ?? (process.env.URDB_ALLOWED_ORIGINS || undefined),
+          allowFrom: opts.allowFrom ?? (process.env.URDB_ALLOW_FROM || undefined),
+        };
+        const settings = await loadReloadable(specs);
         const { resolveTarget, schemaName } = await import('../db/target');
         const { serve } = await import('../http/serve');
         await serve({
           host: input.host,
           port: input.port,
-          tokens,
+          tokens: settings.tokens,
+          edge: settings.edge,
+          reload: () => loadReloadable(specs),
+          keepAliveTimeoutMs: input.keep_alive_timeout * 1000,
+          maxConnections: input.max_connections ?? undefined,
           workers: input.workers,
           logFormat: input.log_format,
           poolSize: input.pool_size,
           routeCache: opts.cache !== false,
           target: resolveTarget({ databaseUrl: rt.globals.databaseUrl }),
           schema: schemaName(),
+          metricsListen: input.metrics_port === null ? null : { host: input.metrics_host, port: input.metrics_port },
         });
       }),
     );

@@ -47,9 +47,9 @@ export function registerUnits(program: Command): void {
   ).action(
     action(async (rt, opts) => {
       const { listUnits } = await import('../handlers/units');
-      const input = rt.validate(listUnits.cliInput, { region: opts.region, search: opts.search, ...pageInput(opts) });
+      const input = rt.validate(listUnits.cliInput, { region: opts.region, search: opts.search, ...pageInput(rt, opts) });
       const page = await listUnits.run(await rt.ctx(), input);
-      rt.out.list(page.items, [
+      await rt.out.list(page.items, [
         { header: 'ID', value: (u) => u.id },
         { header: 'NAME', value: (u) => u.name },
         { header: 'REGION', value: (u) => u.region },
@@ -57,7 +57,7 @@ export function registerUnits(program: Command): void {
         { header: 'OFFICE MANAGER ACCOUNT', value: (u) => u.office_manager_account_name },
         { header: 'DODO IS API ACCOUNT', value: (u) => u.dodo_is_api_account_name },
       ]);
-      printPageHint(rt, page, input);
+      await printPageHint(rt, page, input, 'units', async (all) => listUnits.run(await rt.ctx(), all));
     }),
   );
 
@@ -186,28 +186,38 @@ Every bad row is reported with its line number and nothing is written.`,
       action(async (rt, opts, [file]) => {
         const { importUnits, parseUnitsCsv, parseUnitsJson } = await import('../handlers/units-import');
         const { confirm } = await import('../cli/prompts');
-        const text = await readText(file!);
-        const format = importFormat(file!, text, opts.format);
-        const rows = format === 'csv' ? parseUnitsCsv(text) : parseUnitsJson(text, file!);
-        if (rows.length === 0) {
-          rt.out.say(`${file} has no units; nothing to import`);
-          if (rt.out.opts.json) rt.out.json({ dry_run: Boolean(opts.dryRun), inserted: 0, updated: 0, unchanged: 0, regions_created: 0, warnings: [] });
-          return;
-        }
         const bar = progressBar(!rt.out.opts.quiet);
-        const result = await importUnits(await rt.ctx(), rows, {
-          dryRun: Boolean(opts.dryRun),
-          createRegions: Boolean(opts.createRegions),
-          onProgress: (p) => bar.update(p.section.replace(/_/g, ' '), p.done, p.total),
-          confirmReplace: opts.yes
-            ? undefined
-            : async (counts) => {
-                bar.finish();
-                const adds = counts.inserted ? ` and add ${plural(counts.inserted, 'unit')}` : '';
-                return confirm(rt, `Update ${plural(counts.updated, 'existing unit')}${adds}?`);
-              },
-        });
-        bar.finish();
+        let result: Awaited<ReturnType<typeof importUnits>>;
+        try {
+          // Every step shows from its start, so a large file never looks stuck (and Ctrl-C stops any of them).
+          bar.update(`reading ${file === '-' ? 'stdin' : file}`, 0, 0);
+          const text = await readText(file!);
+          const format = importFormat(file!, text, opts.format);
+          bar.update(`parsing ${format.toUpperCase()}`, 0, 0);
+          const rows = format === 'csv' ? parseUnitsCsv(text) : parseUnitsJson(text, file!);
+          if (rows.length === 0) {
+            bar.finish();
+            rt.out.say(`${file} has no units; nothing to import`);
+            if (rt.out.opts.json) rt.out.json({ dry_run: Boolean(opts.dryRun), inserted: 0, updated: 0, unchanged: 0, regions_created: 0, warnings: [] });
+            return;
+          }
+          bar.update('opening the database', 0, 0);
+          result = await importUnits(await rt.ctx(), rows, {
+            dryRun: Boolean(opts.dryRun),
+            createRegions: Boolean(opts.createRegions),
+            signal: rt.abort.signal,
+            onProgress: (p) => bar.update(p.label, p.done, p.total),
+            confirmReplace: opts.yes
+              ? undefined
+              : async (counts) => {
+                  bar.finish();
+                  const adds = counts.inserted ? ` and add ${plural(counts.inserted, 'unit')}` : '';
+                  return confirm(rt, `Update ${plural(counts.updated, 'existing unit')}${adds}?`);
+                },
+          });
+        } finally {
+          bar.finish();
+        }
         for (const w of result.warnings) rt.out.warn(w);
         const counts = `${result.inserted} inserted, ${result.updated} updated, ${result.unchanged} unchanged`;
         rt.out.say(result.dry_run ? `dry run, nothing written: units would be ${counts}` : `imported units: ${counts}`);

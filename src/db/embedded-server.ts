@@ -263,7 +263,11 @@ export async function initCluster(paths: EmbeddedPaths, bin: Binaries, user: Ser
   fs.rmSync(tmp, { recursive: true, force: true });
   fs.mkdirSync(tmp, { mode: 0o700 });
   if (user) fs.chownSync(tmp, user.uid, user.gid);
-  const args = ['-D', tmp, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--locale=C'];
+  // The builtin C.UTF-8 locale (PostgreSQL 17+): byte-order sorting as with C, but upper/lower/ILIKE know every
+  // alphabet (the data is Russian), and no dependency on the host's libc locales. Clusters created before (C locale)
+  // keep working: searches there use an explicit collation (handlers/search.ts).
+  const builtin = Number(bin.version.split('.')[0]) >= 17 ? ['--locale-provider=builtin', '--builtin-locale=C.UTF-8'] : [];
+  const args = ['-D', tmp, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--locale=C', ...builtin];
   if (process.env.URDB_EMBEDDED_NOSYNC === '1') args.push('--no-sync');
   const result = spawnSync(bin.initdb, args, {
     encoding: 'utf8',

@@ -61,22 +61,36 @@ function leaseName(owner: Owner) {
   return `${owner.pid}.${owner.start ?? 'x'}`;
 }
 
-function liveLeases(paths: EmbeddedPaths, prune: boolean): Owner[] {
+/** A live lease: its process, and what it is (`urdb serve`, `urdb cli`), written in the lease file. */
+type Holder = Owner & { holder: string };
+
+function liveLeases(paths: EmbeddedPaths, prune: boolean): Holder[] {
   let names: string[];
   try {
     names = fs.readdirSync(paths.leases);
   } catch {
     return [];
   }
-  const live: Owner[] = [];
+  const live: Holder[] = [];
   for (const name of names) {
     const [pid, start] = name.split('.');
     const owner = { pid: Number(pid), start: start === 'x' || start === undefined ? null : start };
-    if (ownerAlive(owner)) live.push(owner);
+    if (ownerAlive(owner)) live.push({ ...owner, holder: leaseHolder(paths, name) });
     else if (prune) fs.rmSync(path.join(paths.leases, name), { force: true });
   }
   return live;
 }
+
+function leaseHolder(paths: EmbeddedPaths, name: string): string {
+  try {
+    return fs.readFileSync(path.join(paths.leases, name), 'utf8').trim() || 'a urdb process';
+  } catch {
+    return 'a urdb process';
+  }
+}
+
+/** What `urdb db stop` will not stop the server under, even with --force: its API would answer 503 until restarted. */
+const SERVE = 'urdb serve';
 
 function clearSetupMarkers(paths: EmbeddedPaths) {
   for (const name of fs.readdirSync(paths.home)) {
@@ -103,6 +117,8 @@ export interface Lease {
 export interface AcquireOptions {
   /** Keep the server up after every lease is gone (urdb db start). */
   persistent?: boolean;
+  /** What holds the lease (`urdb serve`, `urdb cli`): `db stop` names it, and never stops a server `urdb serve` holds. */
+  holder?: string;
   /**
    * Runs with the server up and the lock held, until it has once returned true for `key` on this cluster: the
    * first use's migrate and seed, which must happen exactly once even when several commands start together.
@@ -135,7 +151,7 @@ export async function acquire(home: string, opts: AcquireOptions = {}): Promise<
       await startServer(paths, bin, user, (pid) => writeState(paths, { pid, mode }));
       started = true;
     }
-    fs.writeFileSync(path.join(paths.leases, leaseName(me)), '');
+    fs.writeFileSync(path.join(paths.leases, leaseName(me)), opts.holder ?? '');
     if (opts.setup && !fs.existsSync(setupMarker(paths, opts.setup.key))) {
       try {
         if (await opts.setup.run({ created })) fs.writeFileSync(setupMarker(paths, opts.setup.key), new Date().toISOString());
@@ -212,16 +228,27 @@ export async function stopEmbedded(home: string, opts: { force?: boolean } = {})
       return { stopped: false, pid: null };
     }
     const others = liveLeases(paths, true).filter((o) => o.pid !== process.pid);
-    if (others.length > 0 && !opts.force) {
+    const serves = others.filter((o) => o.holder === SERVE);
+    if (serves.length > 0) {
       throw new UsageError(
-        `the embedded server is in use by ${others.length} other process(es) (pid ${others.map((o) => o.pid).join(', ')})`,
-        'stop them first, or pass --force to stop the server under them',
+        `the embedded server is in use by ${holders(serves)}; not stopped, even with --force (its API would answer 503 until restarted)`,
+        `stop urdb serve first (Ctrl-C, or kill ${serves.map((o) => o.pid).join(' ')}), then urdb db stop`,
       );
+    }
+    if (others.length > 0 && !opts.force) {
+      throw new UsageError(`the embedded server is in use by ${holders(others)}`, 'let them finish, or pass --force to stop the server under them');
     }
     await stopServer(running.pid);
     fs.rmSync(paths.state, { force: true });
     return { stopped: true, pid: running.pid };
   });
+}
+
+/** `urdb serve (pid 17073)`, `urdb cli (pid 3, 4)`. */
+function holders(leases: Holder[]): string {
+  const byHolder = new Map<string, number[]>();
+  for (const l of leases) byHolder.set(l.holder, [...(byHolder.get(l.holder) ?? []), l.pid]);
+  return [...byHolder].map(([h, pids]) => `${h} (pid ${pids.join(', ')})`).join(' and ');
 }
 
 /** Turns a running "command" server into a persistent one, or starts one (`urdb db start`). */

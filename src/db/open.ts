@@ -19,7 +19,8 @@ export interface Database {
   /** URL without password, or the embedded data directory. */
   description: string;
   lease: Lease | null;
-  close(): Promise<void>;
+  /** Ends the connections; `now`: without waiting for running queries (Ctrl-C: the server rolls back). */
+  close(opts?: { now?: boolean }): Promise<void>;
 }
 
 export interface OpenOptions {
@@ -58,6 +59,7 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
     try {
       lease = await acquire(home, {
         persistent: opts.persistent ?? false,
+        holder: opts.applicationName,
         ...(asIs(opts) ? {} : { setup: { key: schema, run: ({ created }) => setUpEmbedded(sql, home, opts, created) } }),
       });
     } catch (err) {
@@ -82,9 +84,9 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
     endpoint: endpointOf(sql),
     description: describeTarget(target),
     lease,
-    async close() {
+    async close(opts = {}) {
       try {
-        await sql.end({ timeout: 5 });
+        await sql.end({ timeout: opts.now ? 0 : 5 });
       } finally {
         await lease?.release();
       }

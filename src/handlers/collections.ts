@@ -5,6 +5,7 @@
  */
 import type { PendingQuery, Row } from 'postgres';
 import type { Sql, Tx } from '../db/client';
+import { nameContains, searchCollation } from './search';
 
 type Q = Sql | Tx;
 
@@ -31,15 +32,15 @@ export interface CollectionPage {
   rows: Row[];
 }
 
-function conditions(sql: Q, view: CollectionView, q: CollectionQuery): PendingQuery<Row[]> {
+function conditions(sql: Q, view: CollectionView, q: CollectionQuery, collation: string | null): PendingQuery<Row[]> {
   let where = sql`true`;
   for (const [column, value] of q.filters ?? []) {
     where = value === null ? sql`${where} and v.${sql(column)} is null` : sql`${where} and v.${sql(column)} = ${value as string}`;
   }
   if (q.search !== undefined && q.search !== '' && view.searchable.length) {
-    // search_fold (migration 0005) folds Cyrillic too, whatever the database's locale.
+    // The CLI's --search: case-insensitive in every alphabet, Cyrillic included, whatever the database's locale.
     let any = sql`false`;
-    for (const column of view.searchable) any = sql`${any} or strpos(search_fold(v.${sql(column)}), search_fold(${q.search})) > 0`;
+    for (const column of view.searchable) any = sql`${any} or ${nameContains(sql, sql`v.${sql(column)}`, q.search, collation)}`;
     where = sql`${where} and (${any})`;
   }
   return where;
@@ -47,7 +48,7 @@ function conditions(sql: Q, view: CollectionView, q: CollectionQuery): PendingQu
 
 /** One page and the count of all matching rows, ordered by the field and then by the key (a stable order). */
 export async function listCollection(sql: Q, view: CollectionView, q: CollectionQuery): Promise<CollectionPage> {
-  const where = conditions(sql, view, q);
+  const where = conditions(sql, view, q, q.search ? await searchCollation(sql) : null);
   let order = sql``;
   if (q.ordering) order = q.ordering.descending ? sql`v.${sql(q.ordering.field)} desc nulls last,` : sql`v.${sql(q.ordering.field)} asc nulls first,`;
   const keyOrder = view.key.map((k) => sql`v.${sql(k)}`).reduce((a, b) => sql`${a}, ${b}`);
@@ -62,6 +63,6 @@ export async function listCollection(sql: Q, view: CollectionView, q: Collection
 
 /** The object with this key (column → value), or undefined. */
 export async function findInCollection(sql: Q, view: CollectionView, key: ReadonlyMap<string, unknown>): Promise<Row | undefined> {
-  const [row] = await sql`select v.* from (${view.select(sql)}) v where ${conditions(sql, view, { limit: 1, offset: 0, filters: key })}`;
+  const [row] = await sql`select v.* from (${view.select(sql)}) v where ${conditions(sql, view, { limit: 1, offset: 0, filters: key }, null)}`;
   return row;
 }

@@ -12,6 +12,7 @@ import { chatRef } from './chats';
 import { mapConflicts, type ConflictMessages } from './constraints';
 import { regionRefs, regionUnitIds, reportTypeRefs, unitRefs } from './ref-sets';
 import { roleRef } from './refs';
+import { nameContains, searchCollation } from './search';
 import type { ReportType } from './report-types';
 
 /** A unit as the role endpoints show it: six keys, region by id. */
@@ -165,14 +166,14 @@ export const listRoles = listOperation({
   summary: 'Roles by id (optionally those whose name contains a text), with how many units and report types each grants and how many chats hold it.',
   filters: { search: text({ max: 64 }).optional() },
   async run({ sql }, { search, limit, offset }) {
-    const pattern = search === undefined ? undefined : `%${search.replace(/[\\%_]/g, (c) => '\\' + c)}%`;
+    const collation = search === undefined ? null : await searchCollation(sql);
     const rows = await sql<RoleSummary[]>`
       select r.id, r.name,
         (select count(*)::int from role_unit g where g.role_id = r.id) as unit_count,
         (select count(*)::int from role_report_type g where g.role_id = r.id) as report_type_count,
         (select count(*)::int from telegram_chat c where c.role_id = r.id) as chat_count
       from role r
-      where ${pattern === undefined ? sql`true` : sql`r.name ilike ${pattern}`}
+      where ${nameContains(sql, sql`r.name`, search, collation)}
       order by r.id
       limit ${fetchLimit(limit)} offset ${offset}
     `;

@@ -9,7 +9,7 @@
 import { UsageError, ValidationError } from '../core/errors';
 import { id as idField } from '../core/fields';
 import type { Ctx } from '../core/operation';
-import { BundleError, importBundle, parseBundle, type ImportCounts, type ImportProgress } from './bundle/import';
+import { BundleError, importBundle, parseBundle, type ImportCounts } from './bundle/import';
 import { BUNDLE_FORMAT, bundleUnit, positionOf } from './bundle/schema';
 import { intArray } from '../db/client';
 
@@ -175,8 +175,24 @@ export interface UnitImportOptions {
   createRegions?: boolean;
   /** Asked inside the transaction when existing units would change; false rolls everything back. */
   confirmReplace?: (counts: { inserted: number; updated: number }) => Promise<boolean>;
-  onProgress?: (p: ImportProgress) => void;
+  /** The step that runs, from the start: reading, checking (rows done of all), writing (each section of the write). */
+  onProgress?: (p: UnitImportProgress) => void;
+  /** Stops between steps (and every few hundred rows while checking) with the signal's reason; nothing is written. */
+  signal?: AbortSignal;
 }
+
+export interface UnitImportProgress {
+  phase: 'read' | 'check' | 'write';
+  /** `checking rows`, `writing units`. */
+  label: string;
+  done: number;
+  /** 0: not counted. */
+  total: number;
+}
+
+/** Rows checked between two yields to the event loop (a signal, the progress bar): a few milliseconds of work. */
+const CHECK_BATCH = 500;
+const yieldToEvents = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export interface UnitImportResult {
   dry_run: boolean;
@@ -208,13 +224,20 @@ type StoredUnit = Record<(typeof UNIT_COLUMNS)[number], unknown>;
 
 export async function importUnits(ctx: Ctx, rows: SourceRow[], opts: UnitImportOptions = {}): Promise<UnitImportResult> {
   const dryRun = opts.dryRun ?? false;
+  const progress = (phase: UnitImportProgress['phase'], label: string, done = 0, total = 0) => {
+    opts.signal?.throwIfAborted();
+    opts.onProgress?.({ phase, label, done, total });
+  };
   const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+  // One schema for all rows: building it per row took seconds for 40,000 rows, all before the first step was shown.
+  const idSchema = idField();
   const idOf = (r: SourceRow) => {
-    const parsed = isObject(r.data) ? idField().safeParse(r.data.id) : undefined;
+    const parsed = isObject(r.data) ? idSchema.safeParse(r.data.id) : undefined;
     return parsed?.success ? parsed.data : undefined;
   };
 
   // Fields the file leaves out keep their stored values.
+  progress('read', 'reading the stored units');
   const ids = [...new Set(rows.map(idOf).filter((id): id is number => id !== undefined))];
   const stored = new Map<number, StoredUnit>();
   if (ids.length) {
@@ -235,11 +258,16 @@ export async function importUnits(ctx: Ctx, rows: SourceRow[], opts: UnitImportO
   // when the file is bad anyway) the database's objections to those rows, from a dry run of the bundle import.
   const problems: string[] = [];
   const valid: { k: number; unit: BundleUnit }[] = [];
-  units.forEach((u, k) => {
-    const r = bundleUnit.safeParse(u);
+  for (let k = 0; k < units.length; k++) {
+    if (k % CHECK_BATCH === 0) {
+      progress('check', 'checking rows', k, units.length);
+      if (k > 0) await yieldToEvents();
+    }
+    const r = bundleUnit.safeParse(units[k]);
     if (r.success) valid.push({ k, unit: r.data });
     else problems.push(...byLine(r.error.issues.map((i) => `units[${k}].${positionOf(i.path)}: ${i.message}`), rows));
-  });
+  }
+  progress('check', 'checking rows', units.length, units.length);
   const validRows = valid.map((v) => rows[v.k]!);
   try {
     parseBundle({ format: BUNDLE_FORMAT, units: valid.map((v) => units[v.k]) });
@@ -278,9 +306,10 @@ export async function importUnits(ctx: Ctx, rows: SourceRow[], opts: UnitImportO
   }
 
   try {
+    progress('write', 'writing units', 0, units.length);
     const result = await importBundle(ctx, { format: BUNDLE_FORMAT, units }, {
       dryRun,
-      onProgress: opts.onProgress,
+      onProgress: (p) => p.total > 0 && progress('write', `writing ${p.section.replace(/_/g, ' ')}`, p.done, p.total),
       confirmReplace: opts.confirmReplace && ((counts: ImportCounts) => opts.confirmReplace!(counts.units)),
     });
     const { inserted, updated } = result.counts.units;

@@ -5,6 +5,7 @@ import { fetchLimit, listOperation, operation, toPage, write } from '../core/ope
 import type { Sql, Tx } from '../db/client';
 import { MESSAGES } from './access';
 import { mapConflicts } from './constraints';
+import { nameContains, searchCollation } from './search';
 import { departmentRef, regionRef, unitRef } from './refs';
 
 /** A unit as the API shows it: `region` is the region's name, account names are never null. */
@@ -26,13 +27,13 @@ export const listUnits = listOperation({
   },
   async run({ sql }, { region, search, limit, offset }) {
     const regionId = region === undefined ? undefined : (await regionRef(sql, region)).id;
-    const pattern = search === undefined ? undefined : `%${search.replace(/[\\%_]/g, (c) => '\\' + c)}%`;
+    const collation = search === undefined ? null : await searchCollation(sql);
     const rows = await sql<Unit[]>`
       select u.id, u.name, u.uuid, u.office_manager_account_name, u.dodo_is_api_account_name, r.name as region
       from unit u
       join region r on r.id = u.region_id
       where ${regionId === undefined ? sql`true` : sql`u.region_id = ${regionId}`}
-        and ${pattern === undefined ? sql`true` : sql`u.name ilike ${pattern}`}
+        and ${nameContains(sql, sql`u.name`, search, collation)}
       order by u.id
       limit ${fetchLimit(limit)} offset ${offset}
     `;

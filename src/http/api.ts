@@ -13,7 +13,7 @@ import { compileEndpoint, type Endpoint, type EndpointDef } from './endpoint';
 import { apiResources } from './endpoints';
 import { readInput } from './input';
 import { openapiDocument } from './openapi';
-import { BodyError, bearerToken, type ApiRequest } from './request';
+import { BodyError, bearerToken, unsupportedMediaType, type ApiRequest } from './request';
 import { BODY_LIMIT, empty, error, fromError, json, MESSAGES, withoutBody, type ApiResponse } from './response';
 import { apiTokens, TokenCheck, type ApiToken } from './tokens';
 import { compileRouter, type CompiledResource, type Match, type Method, type Resource, type Router } from './router';
@@ -47,11 +47,17 @@ export interface ApiOptions {
   bodyLimit?: number;
   /** host:port or socket of the database, for the log when it goes away. */
   endpoint?: string;
+  /** Paths no route matches, after the token check: GET /metrics' answer, or null for a 404 (metrics-serve.ts). */
+  unrouted?: (req: ApiRequest) => Promise<ApiResponse> | null;
 }
 
 export interface Api {
   handle(req: ApiRequest): Promise<ApiResponse>;
   router: Router<Endpoint>;
+  /** The tokens in force now (the server hands them to each request as it arrives). */
+  readonly tokens: TokenCheck;
+  /** Replaces the tokens (a reload): requests that arrived before keep the ones they came with. */
+  setTokens(tokens: readonly ApiToken[]): void;
   /** The body limit of a request known by its head: larger for an admin token's bulk POST under /api/v1/. */
   bodyLimitFor(method: string, path: string, headers: ApiRequest['headers']): number;
 }
@@ -61,9 +67,8 @@ const API_USER = 'api';
 export function createApi(opts: ApiOptions): Api {
   const bodyLimit = opts.bodyLimit ?? BODY_LIMIT;
   const onEvent = opts.onEvent ?? defaultOnEvent;
-  const allTokens = apiTokens(opts.token, opts.tokens);
-  // Scoped tokens are the admin API's (/api/v1/) only; the old paths keep the unscoped ones' rule.
-  const tokens = new TokenCheck(allTokens.filter((t) => !t.scopes));
+  // Scoped tokens are the admin API's (/api/v1/) only: TokenCheck.match and .enabled see only the unscoped ones.
+  let tokens = new TokenCheck(apiTokens(opts.token, opts.tokens));
   const { routeCache } = opts;
   const afterCommit = routeCache
     ? (tables: readonly string[]) => {
@@ -73,16 +78,19 @@ export function createApi(opts: ApiOptions): Api {
       }
     : opts.afterCommit;
   const readCtx: Ctx = { sql: opts.sql, actor: { via: 'api', user: API_USER }, afterCommit, routeCache };
-  let openapi: unknown = null;
+  const openapi = new Map<boolean, unknown>(); // with and without the v1 paths (a reload may add a scoped token)
   const router: Router<Endpoint> = compile(
     apiResources({
-      openapi: () => (openapi ??= openapiDocument(router.resources, allTokens.some((t) => t.scopes))),
+      openapi: () => {
+        const withV1 = tokens.scoped;
+        if (!openapi.has(withV1)) openapi.set(withV1, openapiDocument(router.resources, withV1));
+        return openapi.get(withV1);
+      },
       readyTimeoutMs: opts.readyTimeoutMs ?? 2000,
     }),
   );
   const v1 = createV1({
     sql: opts.sql,
-    tokens: allTokens,
     afterCommit,
     routeCache,
     onFailure: (err, req) => failure(err, req),
@@ -143,11 +151,17 @@ export function createApi(opts: ApiOptions): Api {
 
   return {
     router,
+    get tokens() {
+      return tokens;
+    },
+    setTokens(list) {
+      tokens = new TokenCheck(list);
+    },
     bodyLimitFor(method, path, headers) {
-      return (method === 'POST' && isV1Path(path) && v1.bodyLimit(headers)) || bodyLimit;
+      return (method === 'POST' && isV1Path(path) && v1.bodyLimit(tokens, headers)) || bodyLimit;
     },
     async handle(req) {
-      if (isV1Path(req.path)) return v1.handle(req);
+      if (isV1Path(req.path)) return v1.handle(req, req.tokens ?? tokens);
       const res = await answer(req);
       // HEAD: every answer's status and headers without its body, errors included.
       return req.method === 'HEAD' ? withoutBody(res) : res;
@@ -156,15 +170,18 @@ export function createApi(opts: ApiOptions): Api {
 
   async function answer(req: ApiRequest): Promise<ApiResponse> {
     const match = router.match(req.path);
-    const token = tokens.enabled ? tokens.match(bearerToken(req.headers)) : null;
-    if (tokens.enabled && token === null && !(match && isPublic(match.resource))) {
+    const check = req.tokens ?? tokens;
+    const token = check.enabled ? check.match(bearerToken(req.headers)) : null;
+    if (check.enabled && token === null && !(match && isPublic(match.resource))) {
       return error(401, MESSAGES.unauthenticated, { 'www-authenticate': 'Bearer' });
     }
-    if (!match) return error(404, MESSAGES.notFound);
+    if (!match) return opts.unrouted?.(req) ?? error(404, MESSAGES.notFound);
     const method = req.method;
     if (method === 'OPTIONS') return options(match.resource);
     const ep = match.resource.methods[(method === 'HEAD' ? 'GET' : method) as Method];
     if (!ep) return error(405, MESSAGES.methodNotAllowed(method), { allow: match.resource.allow });
+    const contentType = unsupportedMediaType(req);
+    if (contentType !== null) return error(415, MESSAGES.unsupportedMediaType(contentType));
     return dispatch(ep, match, req, token);
   }
 }

@@ -372,7 +372,8 @@ export function apiResources(deps: EndpointDeps): Resource<EndpointDef>[] {
 
 const OK = { status: 'ok' } as const;
 
-async function ready(sql: Ctx['sql'], timeoutMs: number) {
+/** Resolves when the database answers `select 1` within `timeoutMs` (/readyz; the metrics' urdb_db_up). */
+export async function ready(sql: Ctx['sql'], timeoutMs: number) {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new UnavailableError(`the database did not answer within ${timeoutMs} ms`)), timeoutMs);

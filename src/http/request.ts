@@ -3,6 +3,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { MESSAGES } from './response';
+import type { TokenCheck } from './tokens';
 
 export interface ApiRequest {
   method: string;
@@ -16,6 +17,22 @@ export interface ApiRequest {
   body?: Buffer | string;
   /** The peer's address, recorded as the actor of writes. */
   remoteAddress?: string;
+  /** The tokens in force when the request arrived (a reload does not change a request in flight); default: the current ones. */
+  tokens?: TokenCheck;
+}
+
+/**
+ * The Content-Type of a body that is not JSON, or null. Parameters (`charset`) are allowed and the type is
+ * case-insensitive; a body without a Content-Type is read as JSON (a browser's cross-site request always carries
+ * an Origin, refused by the server unless allowed); a request without a body is never refused for its type.
+ */
+export function unsupportedMediaType(req: ApiRequest): string | null {
+  if (req.body === undefined || req.body.length === 0) return null;
+  const type = req.headers?.['content-type'];
+  if (type === undefined || type === 'application/json' || type === 'application/json; charset=utf-8') return null;
+  const semi = type.indexOf(';');
+  const media = (semi === -1 ? type : type.slice(0, semi)).trim().toLowerCase();
+  return media === 'application/json' ? null : type;
 }
 
 /** Every value of every key, in order: `unit_ids=1&unit_ids=2` keeps both. Django's QueryDict reads the same way. */

@@ -51,6 +51,14 @@ export const MESSAGES = {
   tooLarge: 'Request body exceeds 1 MiB',
   unavailable: 'Database unavailable',
   internal: 'Internal server error',
+  /** DRF's text, with the Content-Type as sent. */
+  unsupportedMediaType: (contentType: string) => `Unsupported media type "${contentType}" in request.`,
+  hostMissing: 'Bad request: no Host header',
+  hostNotAllowed: 'Host not allowed (see --allowed-hosts)',
+  originNotAllowed: 'Origin not allowed (see --allowed-origins)',
+  peerNotAllowed: 'Address not allowed (see --allow-from)',
+  expectationFailed: 'Expectation failed',
+  tooManyConnections: 'Too many connections',
 } as const;
 
 export const BODY_LIMIT = 1024 * 1024;

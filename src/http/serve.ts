@@ -1,6 +1,6 @@
 /**
  * `urdb serve` as a process: open the database (the embedded default holds its lease for the server's lifetime),
- * listen, log, and stop cleanly on SIGTERM/SIGINT. With several workers, the primary prepares the database once and
+ * listen, log, reload the tokens and edge lists on SIGHUP, and stop cleanly on SIGTERM/SIGINT. With several workers, the primary prepares the database once and
  * forks workers that share the port (node:cluster), restarts one that dies, and stops them all on a signal.
  */
 import cluster, { type Worker } from 'node:cluster';
@@ -11,10 +11,23 @@ import type { ClientOptions } from '../db/client';
 import { embeddedPaths, PORT } from '../db/embedded';
 import { openDatabase, type Database } from '../db/open';
 import type { Target } from '../db/target';
+import { countQueries, type QueryStats } from '../db/query-stats';
 import { createApi } from './api';
+import { defaultConnectionCap, openFileLimit } from './connections';
+import { isLoopback } from './edge';
+import { ready } from './endpoints';
 import { ServerLog, type LogFormat } from './log';
-import { startServer } from './server';
+import { ServerMetrics } from './metrics';
+import { listenForScrapes, metricsOnApiPort, primaryScrapes, workerScrapes, type MetricsListener, type Scrape } from './metrics-serve';
+import { startServer, type EdgeSettings } from './server';
 import type { ApiToken } from './tokens';
+
+/** What SIGHUP rereads (the same loader as at start). */
+export interface Reloadable {
+  tokens: ApiToken[];
+  edge: EdgeSettings;
+  files: string[];
+}
 
 export interface ServeOptions {
   host: string;
@@ -31,6 +44,15 @@ export interface ServeOptions {
   schema: string;
   /** Grace time for in-flight requests at shutdown, ms. */
   graceMs?: number;
+  /** Who may talk to the server (peer, Host, Origin). */
+  edge?: EdgeSettings;
+  /** Rereads the tokens and edge lists (SIGHUP); a rejection keeps the previous ones. */
+  reload?: () => Promise<Reloadable>;
+  keepAliveTimeoutMs?: number;
+  /** Open connections at most; default: from the open-file limit. */
+  maxConnections?: number;
+  /** GET /metrics on a listener of its own (then not on the API's port); null: on the API's port. */
+  metricsListen: { host: string; port: number } | null;
 }
 
 /** Resolves once the server has stopped after a signal. */
@@ -38,10 +60,6 @@ export function serve(opts: ServeOptions): Promise<void> {
   if (cluster.isWorker) return serveProcess(opts, cluster.worker!.id);
   if (opts.workers > 1) return servePrimary(opts);
   return serveProcess(opts, null);
-}
-
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }
 
 function urlOf(host: string, port: number): string {
@@ -82,23 +100,60 @@ async function serveProcess(opts: ServeOptions, worker: number | null): Promise<
   const log = new ServerLog(opts.logFormat, undefined, worker);
   survivePendingWriteOnClosedConnection(log);
   const stop = stopRequested();
+  const hangup = onHangup(log);
   const db = await openFor(opts, log, opts.poolSize);
   const routeCache = opts.routeCache ? new RouteLookupCache() : undefined;
   const listener = routeCache
     ? listenForChanges(clientOptions(opts.target, opts.schema), opts.schema, routeCache, (line) => log.message('info', line))
     : null;
+  let scrapes: MetricsListener | null = null;
   try {
     await listener?.ready;
-    const api = createApi({ sql: db.sql, tokens: opts.tokens, endpoint: db.endpoint, routeCache, onEvent: (e) => log.event(e) });
-    const running = await startServer({ api, host: opts.host, port: opts.port, log });
+    const queries: QueryStats = { inFlight: 0, connectionErrors: 0 };
+    const sql = countQueries(db.sql, queries);
+    let scrape: Scrape = () => Promise.reject(new Error('not ready'));
+    const unrouted = opts.metricsListen ? undefined : metricsOnApiPort(() => scrape());
+    const api = createApi({ sql, tokens: opts.tokens, endpoint: db.endpoint, routeCache, onEvent: (e) => log.event(e), unrouted });
+    const metrics = new ServerMetrics({
+      router: api.router,
+      cache: routeCache ?? null,
+      cacheEnabled: () => routeCache?.isEnabled ?? false,
+      queries,
+      poolSize: opts.poolSize,
+      databaseAnswers: () => ready(sql, 1000).then(() => true, () => false),
+    });
+    scrape = worker === null ? () => metrics.text() : workerScrapes(metrics.registry);
+    if (worker === null && opts.metricsListen) scrapes = await listenForScrapes(opts.metricsListen.host, opts.metricsListen.port, scrape);
+    const onAnswer = metrics.answered.bind(metrics);
+    const maxConnections = opts.maxConnections ?? defaultConnectionCap(opts.poolSize);
+    const running = await startServer({
+      api,
+      host: opts.host,
+      port: opts.port,
+      log,
+      edge: opts.edge,
+      keepAliveTimeoutMs: opts.keepAliveTimeoutMs,
+      maxConnections,
+      onAnswer,
+    });
+    hangup.ready(opts.reload, (next) => {
+      api.setTokens(next.tokens);
+      running.setEdge(next.edge);
+    });
+    if (worker === null) {
+      const limit = openFileLimit();
+      log.message('info', `at most ${maxConnections} connections${limit === null ? '' : ` (open-file limit ${limit})`}`);
+    }
     // Workers tell the primary their port (the cluster's own 'listening' event can report -1 for a shared handle).
-    if (worker === null) announce(log, opts, running.address.port, db.description);
+    if (worker === null) announce(log, opts, running.address.port, db.description, 1, scrapes);
     else process.send?.({ urdb: 'listening', port: running.address.port });
     const why = await stop;
     log.message('info', `stopping (${why}): finishing ${running.inFlight()} request(s) in flight`);
     await running.close(opts.graceMs);
     if (worker === null) log.message('info', 'stopped');
   } finally {
+    hangup.stop();
+    await scrapes?.close();
     await listener?.stop();
     await db.close();
     log.flush();
@@ -106,6 +161,37 @@ async function serveProcess(opts: ServeOptions, worker: number | null): Promise<
     // exit 0) so the process ends with its own exit code.
     if (worker !== null && process.connected) cluster.worker!.disconnect();
   }
+}
+
+/**
+ * SIGHUP: reread the settings with the loader used at start, and swap them in whole (the tokens are an immutable
+ * set; a request takes the one in force when it arrives). A load that fails changes nothing and says why. Until
+ * the server listens a SIGHUP is ignored (node's default would end the process).
+ */
+function onHangup(log: ServerLog) {
+  let reload: (() => Promise<void>) | null = null;
+  let running = Promise.resolve();
+  const onSignal = () => {
+    if (!reload) return log.message('warning', 'SIGHUP before the server was listening: ignored');
+    running = running.then(reload);
+  };
+  process.on('SIGHUP', onSignal);
+  return {
+    ready(load: (() => Promise<Reloadable>) | undefined, apply: (next: Reloadable) => void) {
+      reload = async () => {
+        if (!load) return log.message('info', 'SIGHUP: nothing to reread (no --tokens-file, no @file list)');
+        try {
+          const next = await load();
+          apply(next);
+          const from = next.files.length ? ` from ${next.files.join(', ')}` : '';
+          log.message('info', `reloaded${from}: ${next.tokens.length} token(s)`);
+        } catch (err) {
+          log.message('error', `reload failed, keeping the previous tokens and lists: ${(err as Error).message}`);
+        }
+      };
+    },
+    stop: () => process.off('SIGHUP', onSignal),
+  };
 }
 
 /**
@@ -134,7 +220,12 @@ function clientOptions(target: Target, schema: string): ClientOptions {
   return { schema };
 }
 
-function announce(log: ServerLog, opts: ServeOptions, port: number, database: string, workers = 1) {
+function announce(log: ServerLog, opts: ServeOptions, port: number, database: string, workers: number, scrapes: MetricsListener | null) {
+  // Before the 'serving' line, which callers wait for.
+  if (scrapes) {
+    const url = `${urlOf(opts.metricsListen!.host, scrapes.address.port)}/metrics`;
+    log.message('info', `metrics on ${url} (no token: keep this address for the scraper)`, { metrics: url });
+  }
   log.message('info', `serving ${urlOf(opts.host, port)} (${workers} worker${workers === 1 ? '' : 's'}; database: ${database})`, {
     url: urlOf(opts.host, port),
     workers,
@@ -155,6 +246,8 @@ async function servePrimary(opts: ServeOptions): Promise<void> {
   // Migrates and seeds the embedded default once, and holds its lease until every worker is gone.
   const db = await openFor(opts, log, 1);
   await db.sql.end({ timeout: 5 });
+  const scrape = primaryScrapes();
+  let scrapes: MetricsListener | null = null;
   const workers = new Set<Worker>();
   let stopping = false;
   let listening = 0; // workers up before the announcement
@@ -176,7 +269,7 @@ async function servePrimary(opts: ServeOptions): Promise<void> {
       if (announced) log.message('info', `worker ${w.id} is serving`);
       else if (++listening === opts.workers) {
         announced = true;
-        announce(log, opts, m.port!, db.description, opts.workers);
+        announce(log, opts, m.port!, db.description, opts.workers, scrapes);
       }
     });
     w.on('exit', (code, signal) => {
@@ -196,7 +289,13 @@ async function servePrimary(opts: ServeOptions): Promise<void> {
       restartDelay = Math.min(restartDelay * 2, 30_000);
     });
   };
+  // Each worker rereads its own settings.
+  const forwardHangup = () => {
+    for (const w of workers) w.process.kill('SIGHUP');
+  };
+  process.on('SIGHUP', forwardHangup);
   try {
+    if (opts.metricsListen) scrapes = await listenForScrapes(opts.metricsListen.host, opts.metricsListen.port, scrape);
     for (let i = 0; i < opts.workers; i++) fork();
     const why = await Promise.race([stop, fatalStop]);
     stopping = true;
@@ -214,6 +313,8 @@ async function servePrimary(opts: ServeOptions): Promise<void> {
     if (failure) throw failure;
     log.message('info', 'stopped');
   } finally {
+    process.off('SIGHUP', forwardHangup);
+    await scrapes?.close();
     await db.close();
     log.flush();
   }

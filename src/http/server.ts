@@ -1,15 +1,25 @@
 /**
- * node:http around `api.handle`: reads the body (at most 1 MiB), writes the answer, logs one line, and shuts down
- * gracefully: stop accepting, let in-flight requests finish (their connections close after the answer), then
- * close what is left.
+ * node:http around `api.handle`: refuses what the edge policy refuses (peer, Host, Origin), caps the connections,
+ * reads the body (at most 1 MiB), writes the answer, logs one line, and shuts down gracefully: stop accepting, let
+ * in-flight requests finish (their connections close after the answer), then close what is left. Every answer with
+ * a body is the JSON envelope, node's own (framing errors, a missing Host, an Expect it cannot meet) included.
  */
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { UrdbError } from '../core/errors';
 import type { Api } from './api';
+import { ConnectionCap } from './connections';
+import { defaultAllowedHosts, EdgePolicy, type EdgeConfig } from './edge';
 import type { ServerLog } from './log';
 import type { ApiRequest } from './request';
 import { BODY_LIMIT, error, MESSAGES, type ApiResponse } from './response';
+
+/** The edge policy as configured: `allowedHosts` undefined means the default for the bind address. */
+export interface EdgeSettings {
+  allowedHosts?: readonly string[] | null;
+  allowedOrigins?: readonly string[];
+  allowFrom?: readonly string[] | null;
+}
 
 export interface ServerOptions {
   api: Api;
@@ -25,6 +35,12 @@ export interface ServerOptions {
   keepAliveTimeoutMs?: number;
   /** How often node checks the header and request timeouts, ms (its default, 30 s, would stretch a 10 s limit to 40). */
   timeoutCheckMs?: number;
+  /** Who may talk to the server; default: any peer, any Host, no Origin. */
+  edge?: EdgeSettings;
+  /** Open connections at most (the longest-idle one is closed to make room); default: no cap. */
+  maxConnections?: number;
+  /** Told of every answer (the metrics), `ms` after its request arrived. */
+  onAnswer?: (method: string, url: string, status: number, ms: number) => void;
 }
 
 export interface RunningServer {
@@ -32,11 +48,15 @@ export interface RunningServer {
   address: AddressInfo;
   /** Requests received and not yet answered. */
   inFlight(): number;
+  /** Replaces the edge policy (a reload); requests already received are not affected. */
+  setEdge(settings: EdgeSettings): void;
+  /** Open connections, and how many were closed to make room for new ones. */
+  connections(): { open: number; evicted: number };
   /** Stops accepting, waits for in-flight requests (at most `graceMs`), then closes every connection. */
   close(graceMs?: number): Promise<void>;
 }
 
-const TIMEOUTS = { headers: 10_000, request: 30_000, keepAlive: 65_000, check: 1_000 };
+const TIMEOUTS = { headers: 10_000, request: 30_000, keepAlive: 5_000, check: 1_000 };
 
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const { api } = opts;
@@ -45,12 +65,24 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   let inFlight = 0;
   let closing = false;
   let drained: (() => void) | null = null;
+  const compile = (settings: EdgeSettings, port: number) =>
+    new EdgePolicy({
+      allowedHosts: settings.allowedHosts === undefined ? defaultAllowedHosts(opts.host, port) : settings.allowedHosts,
+      allowedOrigins: settings.allowedOrigins ?? [],
+      allowFrom: settings.allowFrom ?? null,
+    } satisfies EdgeConfig);
+  const edge = opts.edge ?? { allowedHosts: null };
+  let policy = compile(edge, opts.port); // compiled before listening: a bad setting fails the start
+  const refusedPeers = new WeakSet<Socket>();
+  const cap = new ConnectionCap(opts.maxConnections ?? Infinity);
 
   function finish(req: http.IncomingMessage, res: http.ServerResponse, started: number, answer: ApiResponse) {
     if (closing) res.setHeader('connection', 'close');
     res.writeHead(answer.status, answer.headers);
     res.end(answer.body);
+    cap.rest(req.socket);
     inFlight--;
+    opts.onAnswer?.(req.method ?? '', req.url ?? '/', answer.status, performance.now() - started);
     log?.request({
       method: req.method ?? '',
       url: req.url ?? '',
@@ -61,7 +93,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     if (closing && inFlight === 0) drained?.();
   }
 
-  function run(req: http.IncomingMessage, res: http.ServerResponse, started: number, body: Buffer | undefined) {
+  function run(req: http.IncomingMessage, res: http.ServerResponse, started: number, body: Buffer | undefined, tokens: Api['tokens']) {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const request: ApiRequest = {
@@ -71,6 +103,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       headers: req.headers,
       body,
       remoteAddress: req.socket.remoteAddress,
+      tokens,
     };
     api.handle(request).then(
       (answer) => finish(req, res, started, answer),
@@ -87,18 +120,54 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     finish(req, res, started, error(413, MESSAGES.tooLarge));
   }
 
-  function onRequest(req: http.IncomingMessage, res: http.ServerResponse) {
-    const started = performance.now();
+  /** Counts the request in, and answers it at once when the policy refuses it (true) or it cannot fit (413). */
+  function refuseEarly(req: http.IncomingMessage, res: http.ServerResponse, started: number): boolean {
     inFlight++;
-    const length = req.headers['content-length'];
-    if (length === undefined && req.headers['transfer-encoding'] === undefined) {
-      run(req, res, started, undefined); // no body: the common case, answered without waiting for 'end'
-      return;
+    cap.busy(req.socket);
+    const refusal = refusedPeers.has(req.socket) ? policy.peerRefusal : policy.check(req.headers, req.httpVersionMinor === 1);
+    if (refusal !== null) {
+      finish(req, res, started, refusal);
+      return true;
     }
-    // An admin token's bulk POST under /api/v1/ may be larger (api.bodyLimitFor); every other body: bodyLimit.
-    const limit = api.bodyLimitFor ? Math.max(bodyLimit, api.bodyLimitFor(req.method ?? '', (req.url ?? '').split('?')[0]!, req.headers)) : bodyLimit;
-    if (length !== undefined && Number(length) > limit) {
+    const length = req.headers['content-length'];
+    if (length !== undefined && Number(length) > limitOf(req)) {
       tooLarge(req, res, started);
+      return true;
+    }
+    return false;
+  }
+
+  function onRequest(req: http.IncomingMessage, res: http.ServerResponse) {
+    if (req.socket.writableEnded) return; // refused at the cap: already answered 503
+    const started = performance.now();
+    if (!refuseEarly(req, res, started)) receive(req, res, started);
+  }
+
+  /** Expect: 100-continue: the client waits for the go-ahead before sending a body it would send for nothing. */
+  function onCheckContinue(req: http.IncomingMessage, res: http.ServerResponse) {
+    const started = performance.now();
+    if (refuseEarly(req, res, started)) return;
+    res.writeContinue();
+    receive(req, res, started);
+  }
+
+  /** Any other Expect: 417, JSON (node's own answer has no body). */
+  function onCheckExpectation(req: http.IncomingMessage, res: http.ServerResponse) {
+    const started = performance.now();
+    if (refuseEarly(req, res, started)) return;
+    finish(req, res, started, EXPECTATION_FAILED);
+  }
+
+  /** An admin token's bulk POST under /api/v1/ may be larger (api.bodyLimitFor); every other body: bodyLimit. */
+  function limitOf(req: http.IncomingMessage): number {
+    return Math.max(bodyLimit, api.bodyLimitFor(req.method ?? '', (req.url ?? '').split('?')[0]!, req.headers));
+  }
+
+  function receive(req: http.IncomingMessage, res: http.ServerResponse, started: number) {
+    const tokens = api.tokens; // the tokens in force when the request arrived
+    const limit = limitOf(req);
+    if (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined) {
+      run(req, res, started, undefined, tokens); // no body: the common case, answered without waiting for 'end'
       return;
     }
     const chunks: Buffer[] = [];
@@ -115,7 +184,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       chunks.push(chunk);
     });
     req.on('end', () => {
-      if (!refused) run(req, res, started, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
+      if (!refused) run(req, res, started, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks), tokens);
     });
     req.on('error', () => {
       // The client went away mid-body: nothing to answer.
@@ -133,10 +202,18 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       requestTimeout: opts.requestTimeoutMs ?? TIMEOUTS.request,
       keepAliveTimeout: opts.keepAliveTimeoutMs ?? TIMEOUTS.keepAlive,
       connectionsCheckingInterval: opts.timeoutCheckMs ?? TIMEOUTS.check,
+      // Answered here, in JSON (node's own 400 has no body).
+      requireHostHeader: false,
     },
     onRequest,
   );
   server.on('clientError', onClientError);
+  server.on('checkContinue', onCheckContinue);
+  server.on('checkExpectation', onCheckExpectation);
+  server.on('connection', (socket: Socket) => {
+    cap.admit(socket);
+    if (!policy.peerAllowed(socket.remoteAddress)) refusedPeers.add(socket);
+  });
 
   await new Promise<void>((resolve, reject) => {
     const failed = (err: NodeJS.ErrnoException) => reject(listenError(err, opts.host, opts.port));
@@ -147,10 +224,16 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     });
   });
 
+  const address = server.address() as AddressInfo;
+  policy = compile(edge, address.port);
   return {
     server,
-    address: server.address() as AddressInfo,
+    address,
     inFlight: () => inFlight,
+    setEdge(settings) {
+      policy = compile(settings, address.port);
+    },
+    connections: () => ({ open: cap.size, evicted: cap.evicted }),
     async close(graceMs = 25_000) {
       if (closing) return;
       closing = true;
@@ -171,6 +254,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   };
 }
 
+const EXPECTATION_FAILED = error(417, MESSAGES.expectationFailed, { connection: 'close' });
+
 const LISTEN_ERRORS: Record<string, string> = {
   EADDRINUSE: 'the address is in use (another server on that port?)',
   EACCES: 'permission denied (ports below 1024 need privileges)',
@@ -179,7 +264,7 @@ const LISTEN_ERRORS: Record<string, string> = {
   EAI_AGAIN: 'host name lookup failed',
 };
 
-function listenError(err: NodeJS.ErrnoException, host: string, port: number): Error {
+export function listenError(err: NodeJS.ErrnoException, host: string, port: number): Error {
   const reason = LISTEN_ERRORS[err.code ?? ''];
   return reason ? new UrdbError('failed', `cannot listen on ${host}:${port}: ${reason}`, { cause: err }) : err;
 }

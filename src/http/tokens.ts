@@ -78,16 +78,23 @@ export class TokenCheck {
     this.digests = tokens.map(({ secret, ...token }) => ({ token, name: token.name, digest: digest(secret) }));
   }
 
+  /** The old paths need a token: an unscoped one is configured (scoped tokens are for /api/v1/ only). */
   get enabled(): boolean {
-    return this.digests.length > 0;
+    return this.digests.some((t) => !t.token.scopes);
   }
 
-  /** The name of the token `given` is, or null. */
+  /** A token with scopes is configured: the admin API (/api/v1/) can be used. */
+  get scoped(): boolean {
+    return this.digests.some((t) => t.token.scopes);
+  }
+
+  /** The name of the unscoped token `given` is (the old paths' check), or null. */
   match(given: string | null): string | null {
-    return this.find(given)?.name ?? null;
+    const found = this.find(given);
+    return found && !found.scopes ? found.name : null;
   }
 
-  /** The token `given` is (name and scopes), or null. */
+  /** The token `given` is, scoped or not (name and scopes), or null. */
   find(given: string | null): Omit<ApiToken, 'secret'> | null {
     if (given === null) return null;
     const d = digest(given);

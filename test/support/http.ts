@@ -1,5 +1,6 @@
 /** The API without a socket (createApi().handle), and small helpers for the tests over a real port. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
 import { createApi, type Api, type ApiEvent, type ApiOptions } from '../../src/http/api';
 import type { Sql } from '../../src/db/client';
 import { BIN, cleanEnv, ROOT } from './cli';
@@ -43,6 +44,25 @@ export function client(sql: Sql, opts: Partial<ApiOptions> = {}): Client {
 
 export const JSON_TYPE = 'application/json; charset=utf-8';
 
+/** A raw HTTP/1.1 exchange on 127.0.0.1: what the server writes back until it closes the connection (or `waitMs`). */
+export function rawExchange(port: number, text: string | Buffer, waitMs = 3000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1');
+    let got = '';
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve(got);
+    }, waitMs);
+    socket.on('data', (d) => (got += d.toString('utf8')));
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(got);
+    });
+    socket.on('error', (e: NodeJS.ErrnoException) => (e.code === 'ECONNRESET' || e.code === 'EPIPE' ? undefined : reject(e)));
+    socket.write(text);
+  });
+}
+
 /** The envelope of an application error. */
 export const err = (message: string) => ({ message, extra: {} });
 /** The envelope of a validation error. */
@@ -64,9 +84,10 @@ process.on('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
 
-/** Runs the built `urdb serve --port 0 …` and waits for its "serving http://…" line. */
-export async function startServe(args: string[], env: Record<string, string | undefined>, timeoutMs = 60_000): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', ...args], {
+/** Runs the built `urdb serve --port 0 …` (under `wrapper`, e.g. `prlimit --nofile=1024`) and waits for its "serving http://…" line. */
+export async function startServe(args: string[], env: Record<string, string | undefined>, timeoutMs = 60_000, wrapper: string[] = []): Promise<ServeProcess> {
+  const command = [...wrapper, process.execPath, BIN, 'serve', '--port', '0', ...args];
+  const child = spawn(command[0]!, command.slice(1), {
     env: cleanEnv(env),
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],

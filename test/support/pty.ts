@@ -25,6 +25,8 @@ if pid == 0:
         os.execvp(argv[0], argv)
     finally:
         os._exit(127)
+# SIGTERM sent to the relay (the test's signal()) is passed on to the CLI.
+signal.signal(signal.SIGTERM, lambda *_: os.kill(pid, signal.SIGTERM))
 inputs = [fd, 0]
 # The test closes our stdin only once the CLI has ended; an early EOF means the test went away: give the CLI a
 # moment, then end it rather than leave it waiting at a prompt.
@@ -200,6 +202,8 @@ export interface PtySession {
   output(): string;
   /** Everything shown so far, as written. */
   raw(): string;
+  /** Sends SIGTERM to the CLI (through the relay), as `kill <pid>` would. */
+  signal(name: 'SIGTERM'): void;
   /** Waits for the CLI to end; its exit code. */
   exit(timeoutMs?: number): Promise<number>;
 }
@@ -316,6 +320,9 @@ export function ptyUrdb(args: string[], opts: PtyOptions = {}): PtySession {
         waiters.add(check);
         check();
       });
+    },
+    signal(name) {
+      child.kill(name);
     },
     screen,
     output: text,

@@ -10,7 +10,7 @@ import { classifyDbError, isConnectionError, type Sql } from '../../db/client';
 import { ItemErrors } from '../../handlers/resource-writes';
 import { BodyError, bearerToken, parseQuery, type ApiRequest } from '../request';
 import { json, withoutBody, type ApiResponse } from '../response';
-import { TokenCheck, type ApiToken, type Scope } from '../tokens';
+import type { Scope, TokenCheck } from '../tokens';
 import { collectionGet, collectionPost } from './collection';
 import { instanceDelete, instanceGet, instancePatch, instancePut } from './instance';
 import { describeCollection, describeInstance } from './options';
@@ -22,7 +22,6 @@ const OTHER_FORMATS = new Set(['api', 'html', 'xml', 'yaml', 'csv', 'txt']);
 
 export interface V1Options {
   sql: Sql;
-  tokens: readonly ApiToken[];
   afterCommit?: Ctx['afterCommit'];
   routeCache?: Ctx['routeCache'];
   /** Internal errors and a database gone away, for the server's log. */
@@ -81,8 +80,6 @@ function origin(req: ApiRequest): string {
 }
 
 export function createV1(opts: V1Options) {
-  const tokens = new TokenCheck(opts.tokens.filter((t) => t.scopes?.length));
-
   function failure(err: unknown, req: ApiRequest): ApiResponse {
     if (err instanceof BodyError) return err.status === 413 ? detail(413, DETAIL.tooLarge) : detail(400, err.message);
     if (err instanceof ItemErrors) return json(400, err.positions.get(0) ?? err.fields);
@@ -94,15 +91,15 @@ export function createV1(opts: V1Options) {
     return detail(mapped.status, mapped.body.message);
   }
 
-  async function answer(req: ApiRequest): Promise<ApiResponse> {
+  async function answer(req: ApiRequest, tokens: TokenCheck): Promise<ApiResponse> {
     const token = tokens.find(bearerToken(req.headers));
-    if (!token) return detail(401, DETAIL.unauthenticated, { 'www-authenticate': 'Bearer realm="api"' });
+    if (!token?.scopes) return detail(401, DETAIL.unauthenticated, { 'www-authenticate': 'Bearer realm="api"' });
     const found = target(req.path);
     if (!found) return detail(404, DETAIL.notFound);
     const allow = allowOf(found)!;
     const method = req.method === 'HEAD' ? 'GET' : req.method;
     if (!allow.split(', ').includes(method)) return detail(405, DETAIL.methodNotAllowed(req.method));
-    if (!scopeAllows(token.scopes ?? [], req.method)) return detail(403, DETAIL.forbidden);
+    if (!scopeAllows(token.scopes, req.method)) return detail(403, DETAIL.forbidden);
     const query = parseQuery(req.query);
     const format = query.get('format');
     if (format && format.some((f) => f !== 'json')) return detail(404, DETAIL.notFound);
@@ -137,14 +134,15 @@ export function createV1(opts: V1Options) {
 
   return {
     /** The bearer token's scopes allow a large body (admin: a bulk POST may be up to V1_BODY_LIMIT). */
-    bodyLimit(headers: ApiRequest['headers']): number | null {
+    bodyLimit(tokens: TokenCheck, headers: ApiRequest['headers']): number | null {
       const token = tokens.find(bearerToken(headers));
       return token?.scopes?.includes('admin') ? V1_BODY_LIMIT : null;
     },
-    async handle(req: ApiRequest): Promise<ApiResponse> {
+    /** `tokens`: those in force when the request arrived. */
+    async handle(req: ApiRequest, tokens: TokenCheck): Promise<ApiResponse> {
       let res: ApiResponse;
       try {
-        res = await answer(req);
+        res = await answer(req, tokens);
       } catch (err) {
         res = failure(err, req);
       }

@@ -17,14 +17,6 @@ alter table telegram_chat drop constraint telegram_chat_role_id_fkey,
 alter table report_route drop constraint report_route_unit_id_fkey,
   add constraint report_route_unit_id_fkey foreign key (unit_id) references unit (id) on delete cascade on update cascade;
 
--- Case-insensitive search that does not depend on the database's locale: under LC_CTYPE=C (the embedded server)
--- lower() folds only ASCII, so Cyrillic is folded explicitly.
-create function search_fold(t text) returns text
-language sql immutable parallel safe
-as $$
-  select translate(lower(t), 'АБВГДЕЁЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯІЇЄҐ', 'абвгдеёжзийклмнопрстуфхцчшщъыьэюяіїєґ')
-$$;
-
 -- A bulk update of 50,000 rows: the audit trigger pairs old and new rows of transition tables, which have no
 -- statistics, so the planner took a nested loop (quadratic: minutes). A hash join pairs them in one pass.
 alter function audit_changes() set enable_nestloop = off;
