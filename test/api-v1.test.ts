@@ -334,6 +334,15 @@ describe('access', () => {
     expect((await open.call('GET', '/api/v1/units/')).status).toBe(401);
   });
 
+  it('a reload of the tokens (SIGHUP: api.setTokens) changes who may use v1 from the next request', async () => {
+    const reloaded = client(db.sql, { tokens: TOKENS });
+    const get = (secret: string) => reloaded.call('GET', '/api/v1/regions/', { headers: { authorization: `Bearer ${secret}` } });
+    expect((await get('admin-secret')).status).toBe(200);
+    reloaded.api.setTokens([{ name: 'board', secret: 'new-read-secret', scopes: ['read'] }]);
+    expect([(await get('admin-secret')).status, (await get('new-read-secret')).status]).toEqual([401, 200]);
+    expect((await reloaded.call('DELETE', '/api/v1/regions/1/', { headers: { authorization: 'Bearer new-read-secret' } })).status).toBe(403);
+  });
+
   it('the tokens file takes a third column of scopes', () => {
     expect(parseTokensFile('bot s1\nsync s2 admin\nboard s3 read\nboth s4 read,admin\n', 'f')).toEqual([
       { name: 'bot', secret: 's1' },
