@@ -17,6 +17,7 @@ import { BodyError, bearerToken, unsupportedMediaType, type ApiRequest } from '.
 import { BODY_LIMIT, empty, error, fromError, json, MESSAGES, withoutBody, type ApiResponse } from './response';
 import { apiTokens, TokenCheck, type ApiToken } from './tokens';
 import { compileRouter, type CompiledResource, type Match, type Method, type Resource, type Router } from './router';
+import { createV1, isV1Path } from './v1';
 
 export type { ApiRequest } from './request';
 export type { ApiResponse } from './response';
@@ -57,6 +58,8 @@ export interface Api {
   readonly tokens: TokenCheck;
   /** Replaces the tokens (a reload): requests that arrived before keep the ones they came with. */
   setTokens(tokens: readonly ApiToken[]): void;
+  /** The body limit of a request known by its head: larger for an admin token's bulk POST under /api/v1/. */
+  bodyLimitFor(method: string, path: string, headers: ApiRequest['headers']): number;
 }
 
 const API_USER = 'api';
@@ -64,6 +67,7 @@ const API_USER = 'api';
 export function createApi(opts: ApiOptions): Api {
   const bodyLimit = opts.bodyLimit ?? BODY_LIMIT;
   const onEvent = opts.onEvent ?? defaultOnEvent;
+  // Scoped tokens are the admin API's (/api/v1/) only: TokenCheck.match and .enabled see only the unscoped ones.
   let tokens = new TokenCheck(apiTokens(opts.token, opts.tokens));
   const { routeCache } = opts;
   const afterCommit = routeCache
@@ -74,13 +78,23 @@ export function createApi(opts: ApiOptions): Api {
       }
     : opts.afterCommit;
   const readCtx: Ctx = { sql: opts.sql, actor: { via: 'api', user: API_USER }, afterCommit, routeCache };
-  let openapi: unknown = null;
+  const openapi = new Map<boolean, unknown>(); // with and without the v1 paths (a reload may add a scoped token)
   const router: Router<Endpoint> = compile(
     apiResources({
-      openapi: () => (openapi ??= openapiDocument(router.resources)),
+      openapi: () => {
+        const withV1 = tokens.scoped;
+        if (!openapi.has(withV1)) openapi.set(withV1, openapiDocument(router.resources, withV1));
+        return openapi.get(withV1);
+      },
       readyTimeoutMs: opts.readyTimeoutMs ?? 2000,
     }),
   );
+  const v1 = createV1({
+    sql: opts.sql,
+    afterCommit,
+    routeCache,
+    onFailure: (err, req) => failure(err, req),
+  });
   const optionsAnswers = new Map<CompiledResource<Endpoint>, ApiResponse>();
   let databaseDown = false;
 
@@ -143,7 +157,11 @@ export function createApi(opts: ApiOptions): Api {
     setTokens(list) {
       tokens = new TokenCheck(list);
     },
+    bodyLimitFor(method, path, headers) {
+      return (method === 'POST' && isV1Path(path) && v1.bodyLimit(tokens, headers)) || bodyLimit;
+    },
     async handle(req) {
+      if (isV1Path(req.path)) return v1.handle(req, req.tokens ?? tokens);
       const res = await answer(req);
       // HEAD: every answer's status and headers without its body, errors included.
       return req.method === 'HEAD' ? withoutBody(res) : res;

@@ -35,7 +35,7 @@ export interface FieldDescription {
 }
 
 /** DRF's vocabulary for a JSON Schema. */
-function drf(schema: JsonSchema): Record<string, unknown> {
+export function drf(schema: JsonSchema): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   let s = schema;
   const variants = s.anyOf as JsonSchema[] | undefined;

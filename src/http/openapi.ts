@@ -9,6 +9,7 @@ import type { Endpoint } from './endpoint';
 import { MESSAGES } from './response';
 import type { CompiledResource } from './router';
 import { NAMED_SCHEMAS } from './schemas';
+import { v1OpenapiPaths } from './v1/openapi';
 
 type Json = Record<string, unknown>;
 
@@ -112,13 +113,15 @@ function tagOf(path: string): string {
   return ['healthz', 'readyz', 'openapi.json'].includes(first) ? 'operations' : first === 'users' ? 'roles' : first;
 }
 
-export function openapiDocument(resources: readonly CompiledResource<Endpoint>[]): Json {
+/** `withV1`: the admin API (/api/v1/) is part of the document (the server has a scoped token). */
+export function openapiDocument(resources: readonly CompiledResource<Endpoint>[], withV1 = false): Json {
   const paths: Record<string, Json> = {};
   for (const resource of resources) {
     const item: Json = {};
     for (const [method, ep] of Object.entries(resource.methods)) item[method.toLowerCase()] = operation(resource, method, ep!);
     paths[openapiPath(resource.path)] = item;
   }
+  if (withV1) Object.assign(paths, v1OpenapiPaths());
   return {
     openapi: '3.1.0',
     info: {

@@ -228,7 +228,8 @@ function announce(log: ServerLog, opts: ServeOptions, port: number, database: st
     url: urlOf(opts.host, port),
     workers,
   });
-  if (opts.tokens.length === 0 && !isLoopback(opts.host)) {
+  // Scoped tokens protect only /api/v1/: the old paths are open unless an unscoped token is configured.
+  if (!opts.tokens.some((t) => !t.scopes) && !isLoopback(opts.host)) {
     log.message(
       'warning',
       `listening on ${opts.host} without a token: anyone who can reach this port can read and change routes; ` +

@@ -130,7 +130,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       return true;
     }
     const length = req.headers['content-length'];
-    if (length !== undefined && Number(length) > bodyLimit) {
+    if (length !== undefined && Number(length) > limitOf(req)) {
       tooLarge(req, res, started);
       return true;
     }
@@ -158,8 +158,14 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     finish(req, res, started, EXPECTATION_FAILED);
   }
 
+  /** An admin token's bulk POST under /api/v1/ may be larger (api.bodyLimitFor); every other body: bodyLimit. */
+  function limitOf(req: http.IncomingMessage): number {
+    return Math.max(bodyLimit, api.bodyLimitFor(req.method ?? '', (req.url ?? '').split('?')[0]!, req.headers));
+  }
+
   function receive(req: http.IncomingMessage, res: http.ServerResponse, started: number) {
     const tokens = api.tokens; // the tokens in force when the request arrived
+    const limit = limitOf(req);
     if (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined) {
       run(req, res, started, undefined, tokens); // no body: the common case, answered without waiting for 'end'
       return;
@@ -170,7 +176,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     req.on('data', (chunk: Buffer) => {
       if (refused) return;
       size += chunk.length;
-      if (size > bodyLimit) {
+      if (size > limit) {
         refused = true;
         tooLarge(req, res, started);
         return;
