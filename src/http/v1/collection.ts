@@ -10,7 +10,7 @@ import { findInCollection, listCollection } from '../../handlers/collections';
 import { ItemErrors, upsertSection } from '../../handlers/resource-writes';
 import { parseBody } from '../request';
 import { json, type ApiResponse } from '../response';
-import { detail, urlOf, V1_BODY_LIMIT, type V1Call } from './shared';
+import { DETAIL, detail, urlOf, V1_BODY_LIMIT, V1_MAX_ITEMS, type V1Call } from './shared';
 import { present, toBundleItem } from './instance';
 import { viewOf, type V1Resource } from './resources';
 
@@ -84,6 +84,7 @@ export async function collectionPost(call: V1Call): Promise<ApiResponse> {
   const r = call.resource;
   const body = parseBody(call.req.body, V1_BODY_LIMIT);
   const list = Array.isArray(body);
+  if (list && body.length > V1_MAX_ITEMS) return json(400, { non_field_errors: [DETAIL.tooManyItems(body.length)] });
   const raw = list ? body : [body];
   const errors: FieldErrors[] = [];
   const items = raw.map((item, i) => {
