@@ -1,10 +1,13 @@
 /**
- * Attacks on the admin API (/api/v1/) that once worked: a body that is not JSON accepted (the old paths refuse it
- * with 415), and a bulk POST of a huge list that held the event loop (every caller's requests) for minutes.
+ * Attacks that once worked: on the admin API (/api/v1/) a body that is not JSON accepted (the old paths refuse it
+ * with 415) and a bulk POST of a huge list that held the event loop (every caller's requests) for minutes; on every
+ * path, a client without the token making the server buffer a 1 MiB body per connection before its 401.
  */
 import { describe, expect, it } from 'vitest';
+import { createApi } from '../src/http/api';
+import { startServer } from '../src/http/server';
 import { freshDatabase } from './support/db';
-import { client } from './support/http';
+import { client, rawExchange } from './support/http';
 
 const db = await freshDatabase();
 const http = client(db.sql, { tokens: [{ name: 'sync-job', secret: 'admin-secret', scopes: ['admin'] }] });
@@ -36,5 +39,32 @@ describe('/api/v1/ bodies', () => {
     // Not a timing check of speed: validating the items first takes seconds and answers 250,001 positional errors.
     expect(performance.now() - started).toBeLessThan(1500);
     expect(await db.count('region')).toBe(before);
+  });
+});
+
+describe('a request without the token', () => {
+  it('is answered 401 from its head: its body is never read (old paths with a token, and /api/v1/)', async () => {
+    const tokens = [
+      { name: 'bot', secret: 'bot-secret' },
+      { name: 'sync-job', secret: 'admin-secret', scopes: ['admin' as const] },
+    ];
+    const server = await startServer({ api: createApi({ sql: db.sql, tokens }), host: '127.0.0.1', port: 0 });
+    const port = server.address.port;
+    const head = (path: string, auth = '') =>
+      `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\n${auth}Content-Length: 1000000\r\n\r\n{`;
+    try {
+      // Only the head and one byte are sent: a server that reads the body first would wait for the rest.
+      for (const path of ['/report-routes/', '/telegram-chats/', '/api/v1/units/']) {
+        const got = await rawExchange(port, head(path), 2000);
+        expect(got).toMatch(/^HTTP\/1\.1 401 /);
+        expect(got).toMatch(/connection: close/i);
+        expect(got).toMatch(/"(message|detail)":"Authentication credentials were not provided\."/);
+      }
+      // With the token, the server waits for the body as before (nothing answered yet).
+      expect(await rawExchange(port, head('/report-routes/', 'Authorization: Bearer bot-secret\r\n'), 300)).toBe('');
+      expect(await rawExchange(port, head('/api/v1/units/', 'Authorization: Bearer admin-secret\r\n'), 300)).toBe('');
+    } finally {
+      await server.close(100);
+    }
   });
 });
