@@ -42,6 +42,20 @@ describe('/api/v1/ bodies', () => {
   });
 });
 
+describe('/api/v1/ queries', () => {
+  it('a NUL in search is a 400 on the search field, as in a filter, never a 500', async () => {
+    for (const path of ['units', 'telegram-chats', 'regions', 'roles', 'report-types']) {
+      for (const search of ['%00', 'a%00b']) {
+        const res = await http.call('GET', `/api/v1/${path}/?search=${search}`, {
+          headers: { host: 'urdb.test', authorization: 'Bearer admin-secret' },
+        });
+        expect([path, res.status, res.json]).toEqual([path, 400, { search: ['Null characters are not allowed.'] }]);
+      }
+    }
+    expect(http.events.filter((e) => e.kind === 'internal-error')).toEqual([]);
+  });
+});
+
 describe('a request without the token', () => {
   it('is answered 401 from its head: its body is never read (old paths with a token, and /api/v1/)', async () => {
     const tokens = [
