@@ -42,6 +42,17 @@ describe('/api/v1/ bodies', () => {
   });
 });
 
+describe('/api/v1/ access codes', () => {
+  it('two roles of one list with the same code: the error names the other item, never the code or its digest', async () => {
+    const code = 'Same-strong-code-7391';
+    const role = (id: number) => ({ id, name: `role ${id}`, access_code: code, units: [], report_types: [] });
+    const res = await post('roles/', JSON.stringify([role(1), role(2)]), 'application/json');
+    expect([res.status, res.json]).toEqual([400, [{}, { access_code: ['this access code is already used by roles[0]'] }]]);
+    expect(res.text).not.toMatch(/[0-9a-f]{64}|Same-strong/);
+    expect(await db.count('role')).toBe(0);
+  });
+});
+
 describe('/api/v1/ queries', () => {
   it('a NUL in search is a 400 on the search field, as in a filter, never a 500', async () => {
     for (const path of ['units', 'telegram-chats', 'regions', 'roles', 'report-types']) {
