@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 import pkg from '../package.json';
 import { EXIT } from './core/errors';
 import { registerCommands } from './commands';
+import { watchStdout } from './cli/stdout';
 
 const HELP_FOOTER = `
 Where the data is:
@@ -43,11 +44,7 @@ export function buildProgram(args?: readonly string[]): Command {
 }
 
 export async function main(argv: string[]): Promise<void> {
-  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-    // `urdb units list | head -1`: the reader went away; stop writing, nothing to report.
-    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-    throw err;
-  });
+  watchStdout();
   const program = buildProgram(argv.slice(2));
   try {
     await program.parseAsync(argv);

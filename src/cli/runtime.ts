@@ -11,6 +11,7 @@ import { classifyDbError, isConnectionError } from '../db/client';
 import type { Database } from '../db/open';
 import { resolveTarget, schemaName } from '../db/target';
 import { Output, outputOptions } from './output';
+import { flushStdout, stdoutFailure } from './stdout';
 import type { z } from 'zod';
 
 export interface Globals {
@@ -20,6 +21,13 @@ export interface Globals {
   debug?: boolean;
   color?: boolean;
   quiet?: boolean;
+}
+
+/** No success message once stdout has failed: the failure is what the command reports. */
+class CommandOutput extends Output {
+  override say(text: string): void {
+    if (!stdoutFailure()) super.say(text);
+  }
 }
 
 export class Runtime {
@@ -35,7 +43,7 @@ export class Runtime {
 
   constructor(globals: Globals) {
     this.globals = globals;
-    this.out = new Output(outputOptions(globals));
+    this.out = new CommandOutput(outputOptions(globals));
     this.interactive =
       globals.input !== false && Boolean(process.stdin.isTTY) && Boolean(process.stdout.isTTY) && !process.env.URDB_NO_INPUT;
   }
@@ -137,6 +145,8 @@ export function action(fn: ActionFn) {
     process.on('SIGTERM', onSigint);
     try {
       await fn(rt, opts, args, cmd);
+      // Data a command wrote that could not reach stdout (a full disk) is its failure, not a success.
+      await flushStdout();
     } catch (err) {
       report(rt, err);
     } finally {
@@ -188,6 +198,10 @@ export function report(rt: Runtime, err: unknown): void {
     const text = pg?.severity ? `database error: ${pg.message} (SQLSTATE ${pg.code})` : `unexpected error: ${(e as Error)?.message ?? String(e)}`;
     process.stderr.write(`urdb: ${oneLine(text)}${rt.globals.debug ? '' : '; run with --debug for details'}\n`);
   }
-  if (rt.globals.debug && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
+  if (rt.globals.debug && e instanceof Error && e.stack) {
+    process.stderr.write(`${e.stack}\n`);
+    const cause = e.cause as Error | undefined;
+    if (cause?.stack) process.stderr.write(`caused by: ${cause.stack}\n`);
+  }
 }
 

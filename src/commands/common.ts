@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
 import fs from 'node:fs';
+import path from 'node:path';
 import type { Runtime } from '../cli/runtime';
-import { UsageError } from '../core/errors';
+import { FileError } from '../core/errors';
 
-/** A file's text, or stdin's for `-`; a file that cannot be read is a usage error (exit 2) naming it. */
+/** A file's text, or stdin's for `-`; a file that cannot be read is a FileError naming it (exit 2 when missing). */
 export async function readText(file: string): Promise<string> {
   try {
     if (file !== '-') return await fs.promises.readFile(file, 'utf8');
@@ -11,8 +12,56 @@ export async function readText(file: string): Promise<string> {
     for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
     return Buffer.concat(chunks).toString('utf8');
   } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    throw new UsageError(`cannot read ${file}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`);
+    throw new FileError(file === '-' ? 'stdin' : file, 'read', err);
+  }
+}
+
+/**
+ * A file written whole or not at all: a temporary file next to it (created at once, so that a path that cannot be
+ * written fails before any work), fsynced and renamed into place by `commit`. Any failure is a FileError naming the
+ * file (not the temporary), and the temporary is removed.
+ */
+export class AtomicFile {
+  private readonly tmp: string;
+  private fd: number | null = null;
+
+  constructor(readonly file: string) {
+    this.tmp = `${path.resolve(file)}.tmp-${process.pid}`;
+    this.guard(() => (this.fd = fs.openSync(this.tmp, 'w')));
+  }
+
+  write(chunks: Iterable<string>): void {
+    this.guard(() => {
+      for (const chunk of chunks) fs.writeSync(this.fd!, chunk);
+      fs.fsyncSync(this.fd!);
+    });
+  }
+
+  commit(): void {
+    this.guard(() => {
+      fs.closeSync(this.fd!);
+      this.fd = null;
+      fs.renameSync(this.tmp, path.resolve(this.file));
+    });
+  }
+
+  abort(): void {
+    if (this.fd !== null) fs.closeSync(this.fd);
+    this.fd = null;
+    try {
+      fs.rmSync(this.tmp, { force: true });
+    } catch {
+      // never created (the directory is missing or is not one)
+    }
+  }
+
+  private guard(fn: () => void) {
+    try {
+      fn();
+    } catch (err) {
+      this.abort();
+      throw new FileError(this.file, 'write', err);
+    }
   }
 }
 

@@ -136,14 +136,26 @@ const SERVER_CODES: Record<string, string> = {
   '08004': 'connection rejected',
 };
 
+/** Marks an error urdb made about a database connection (a timed-out first contact) as the database client's. */
+export const FROM_DATABASE = Symbol('urdb.fromDatabase');
+
+/**
+ * Whether an error came from the database client: postgres.js attaches the query to every error it rejects a query
+ * with (connection failures included), and server errors are PostgresErrors. A file's ENOENT or EACCES is not.
+ */
+export function fromDatabaseClient(err: unknown): boolean {
+  if (!err || typeof err !== 'object') return false;
+  return (err as Error).name === 'PostgresError' || 'query' in err || FROM_DATABASE in err;
+}
+
 export function isConnectionError(err: unknown): boolean {
   const code = (err as { code?: string } | null)?.code;
-  return typeof code === 'string' && (code in CONNECTION_CODES || code in SERVER_CODES);
+  return fromDatabaseClient(err) && typeof code === 'string' && (code in CONNECTION_CODES || code in SERVER_CODES);
 }
 
 /** Wraps connection failures; everything else passes through unchanged. */
 export function classifyDbError(err: unknown, endpoint: string): unknown {
-  if (err instanceof UrdbError) return err;
+  if (err instanceof UrdbError || !fromDatabaseClient(err)) return err;
   const e = err as { code?: string; message?: string } | null;
   const code = e?.code;
   if (typeof code !== 'string') return err;
