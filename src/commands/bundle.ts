@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { progressBar } from '../cli/progress';
+import { plural } from '../cli/text';
 import { action } from '../cli/runtime';
 import { UsageError } from '../core/errors';
 import type { ImportCounts } from '../handlers/bundle/import';
@@ -82,8 +83,9 @@ export function registerBundle(program: Command): void {
         }
         const routes = bundle.report_routes.reduce((s, r) => s + r.unit_ids.length, 0);
         rt.out.say(
-          `exported ${bundle.regions.length} regions, ${bundle.units.length} units, ${bundle.report_types.length} report types, ` +
-            `${bundle.roles.length} roles, ${bundle.telegram_chats.length} chats, ${routes} routes${opts.out ? ` to ${opts.out}` : ''}`,
+          `exported ${plural(bundle.regions.length, 'region')}, ${plural(bundle.units.length, 'unit')}, ` +
+            `${plural(bundle.report_types.length, 'report type')}, ${plural(bundle.roles.length, 'role')}, ` +
+            `${plural(bundle.telegram_chats.length, 'chat')}, ${plural(routes, 'route')}${opts.out ? ` to ${opts.out}` : ''}`,
         );
       }),
     );

@@ -46,7 +46,7 @@ async function accessCode(rt: Runtime, value: string | boolean | undefined, use:
   const { askSecret } = await import('../cli/prompts-admin');
   const code = await askSecret(rt, value, { flag: '--access-code', message: 'Access code' });
   if (use === 'choose' && code !== undefined && code.trim() !== '' && code.trim().length < SHORT_CODE) {
-    rt.out.warn(`an access code of ${code.trim().length} characters is easy to guess; leave out --access-code to have a strong one generated`);
+    rt.out.warn(`an access code of ${plural(code.trim().length, 'character')} is easy to guess; leave out --access-code to have a strong one generated`);
   }
   return code;
 }

@@ -7,6 +7,7 @@ import type { Ctx } from '../core/operation';
 import type { RouteChange } from '../handlers/routes';
 import { pageInput, pageOptions, printPageHint } from './common';
 import { collectList, nonEmpty, reportChange } from './ref-options';
+import { explainActing } from './acting';
 
 const ID = /^\s*\d{1,9}\s*$/;
 const CHAT_ID = /^\s*[+-]?\d{1,16}\s*$/;
@@ -152,7 +153,9 @@ export function registerRoutes(program: Command): void {
             unitIds = await askUnits(rt, { flag: '--units', message: 'Units to route (space ticks, enter when done)', only: open });
           }
           const input = rt.validate(createRoutesInput, { ...ids, unit_ids: unitIds, user_chat_id: opts.as }, API_FLAGS);
-          const { inserted } = await createRoutes.run(ctx, input);
+          const { inserted } = await createRoutes.run(ctx, input).catch(async (err) => {
+            throw await explainActing(ctx, err, input);
+          });
           return reportChange(rt, `added ${plural(inserted, 'route')} as user ${input.user_chat_id}`, { inserted, ...input });
         }
 
@@ -225,11 +228,15 @@ export function registerRoutes(program: Command): void {
           }
           const input = rt.validate(deleteRoutesAs.input, { ...ids, unit_ids: unitIds, user_chat_id: opts.as }, API_FLAGS);
           if (bulk) {
-            const plan = await deleteRoutesAs.run(ctx, { ...input, dry_run: true });
+            const plan = await deleteRoutesAs.run(ctx, { ...input, dry_run: true }).catch(async (err) => {
+              throw await explainActing(ctx, err, input);
+            });
             if (plan.deleted === 0) return rt.out.say('nothing to delete: none of those units is routed');
             await confirmChange(rt, `Delete ${plural(plan.deleted, 'route')} of report type ${input.report_type_id} into chat ${input.chat_id} as user ${input.user_chat_id}?`, opts.yes);
           }
-          const { deleted } = await deleteRoutesAs.run(ctx, input);
+          const { deleted } = await deleteRoutesAs.run(ctx, input).catch(async (err) => {
+            throw await explainActing(ctx, err, input);
+          });
           const { dry_run: _, ...body } = input;
           return reportChange(rt, `deleted ${plural(deleted, 'route')} as user ${input.user_chat_id}`, { deleted, ...body });
         }

@@ -21,7 +21,9 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { FileError, UsageError, isFsError } from '../core/errors';
-import { ownerAlive, readJson, self, withLock, type Owner } from './embedded-proc';
+import { commandLine, ownerAlive, readJson, self, withLock, type Owner } from './embedded-proc';
+
+const describe = (cmd: string | null) => (cmd ? `: ${cmd}` : '');
 import {
   PORT,
   binaries,
@@ -230,8 +232,9 @@ export async function stopEmbedded(home: string, opts: { force?: boolean } = {})
     }
     const others = liveLeases(paths, true).filter((o) => o.pid !== process.pid);
     if (others.length > 0 && !opts.force) {
+      const who = others.map((o) => `pid ${o.pid}${describe(commandLine(o.pid))}`).join(', ');
       throw new UsageError(
-        `the embedded server is in use by ${others.length} other process(es) (pid ${others.map((o) => o.pid).join(', ')})`,
+        `the embedded server is in use by ${others.length === 1 ? 'another process' : `${others.length} other processes`} (${who})`,
         'stop them first, or pass --force to stop the server under them',
       );
     }

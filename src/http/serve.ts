@@ -84,9 +84,10 @@ async function serveProcess(opts: ServeOptions, worker: number | null): Promise<
   const stop = stopRequested();
   const db = await openFor(opts, log, opts.poolSize);
   const routeCache = opts.routeCache ? new RouteLookupCache() : undefined;
-  const listener = routeCache
-    ? listenForChanges(clientOptions(opts.target, opts.schema), opts.schema, routeCache, (line) => log.message('info', line))
-    : null;
+  // The cache's messages wait until the port is ours: a busy port is the first and only thing said.
+  let held: string[] | null = [];
+  const cacheSays = (line: string) => (held ? held.push(line) : log.message('info', line));
+  const listener = routeCache ? listenForChanges(clientOptions(opts.target, opts.schema), opts.schema, routeCache, cacheSays) : null;
   try {
     await listener?.ready;
     const api = createApi({ sql: db.sql, tokens: opts.tokens, endpoint: db.endpoint, routeCache, onEvent: (e) => log.event(e) });
@@ -94,6 +95,8 @@ async function serveProcess(opts: ServeOptions, worker: number | null): Promise<
     // Workers tell the primary their port (the cluster's own 'listening' event can report -1 for a shared handle).
     if (worker === null) announce(log, opts, running.address.port, db.description);
     else process.send?.({ urdb: 'listening', port: running.address.port });
+    for (const line of held) log.message('info', line);
+    held = null;
     const why = await stop;
     log.message('info', `stopping (${why}): finishing ${running.inFlight()} request(s) in flight`);
     await running.close(opts.graceMs);
