@@ -117,8 +117,11 @@ export async function askSecret(rt: Runtime, value: string | boolean | undefined
   const line = await firstLineOfStdin();
   if (line.trim() === '') {
     // The flag alone, off a terminal, reads stdin too: say what was given, not `-`.
-    const given = value === '-' ? `${q.flag} -` : `${q.flag} (without a value, not on a terminal)`;
-    throw new UsageError(`${given}: stdin held no access code`, `give it (${q.flag} CODE), or pipe the code as the first line of stdin with ${q.flag} -`);
+    if (value === '-') throw new UsageError(`${q.flag} -: stdin held no access code`, 'pipe the code as the first line');
+    throw new UsageError(
+      `${q.flag} (without a value, not on a terminal): stdin held no access code`,
+      `give it (${q.flag} CODE), or pipe the code as the first line of stdin with ${q.flag} -`,
+    );
   }
   return line;
 }
