@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import os from 'node:os';
-import { EXIT, UrdbError, ValidationError, exitCodeFor, type FieldErrors } from '../core/errors';
+import { EXIT, ForbiddenError, UrdbError, ValidationError, exitCodeFor, type FieldErrors } from '../core/errors';
 import { validate } from '../core/fields';
 import type { Actor, Ctx } from '../core/operation';
 import { classifyDbError, isConnectionError } from '../db/client';
@@ -38,6 +38,8 @@ export class Runtime {
   interrupted = false;
   /** host:port of the database, once known: connection failures name it. */
   endpoint: string | null = null;
+  /** The PostgreSQL user, once connected: permission errors name it in the grant to give. */
+  databaseUser: string | null = null;
   private db: Database | null = null;
   private opening: Promise<Database> | null = null;
 
@@ -81,6 +83,7 @@ export class Runtime {
     }
     this.db = await this.opening;
     this.endpoint = this.db.endpoint;
+    this.databaseUser = (this.db.sql.options as { user?: string }).user ?? null;
     return this.db;
   }
 
@@ -176,6 +179,18 @@ function isPromptCancel(err: unknown): boolean {
   return name === 'ExitPromptError' || name === 'AbortPromptError';
 }
 
+/** PostgreSQL's "permission denied" (42501) as what it is: a grant the database user lacks, and who can give it. */
+function privilegeError(err: unknown, rt: Runtime): unknown {
+  const pg = err as { code?: string; message?: string; name?: string } | null;
+  if (pg?.name !== 'PostgresError' || pg.code !== '42501') return err;
+  const user = rt.databaseUser ?? 'this user';
+  const schema = schemaName();
+  return new ForbiddenError(
+    `the database refused: ${pg.message} (the database user "${user}" lacks a privilege)`,
+    `as the owner of schema ${schema} or a superuser, grant it, e.g. grant select, insert, update, delete on all tables in schema ${schema} to ${user}`,
+  );
+}
+
 export function report(rt: Runtime, err: unknown): void {
   let e = err;
   if (rt.interrupted || isPromptCancel(err)) {
@@ -186,6 +201,7 @@ export function report(rt: Runtime, err: unknown): void {
   if (!(e instanceof UrdbError) && isConnectionError(e)) {
     e = classifyDbError(e, rt.endpoint ?? 'the database');
   }
+  e = privilegeError(e, rt);
   process.exitCode = exitCodeFor(e);
   if (e instanceof UrdbError) {
     const hint = e.hint ? `; ${e.hint}` : '';

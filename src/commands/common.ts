@@ -83,3 +83,33 @@ export function printPageHint(rt: Runtime, page: { items: unknown[]; is_end_of_l
   if (!rt.out.opts.stderrIsTTY) return;
   rt.out.say(`(more rows: --offset ${input.offset + input.limit} for the next page, --all for every row)`);
 }
+
+/** --yes and --dry-run on a command that deletes (or deletes as a side effect). */
+export function deletionOptions(cmd: Command, verb = 'delete'): Command {
+  return cmd.option('-y, --yes', `${verb} without asking`).option('--dry-run', `say what would be ${verb === 'delete' ? 'deleted' : 'changed'}; change nothing`);
+}
+
+/**
+ * The gate before a deletion: with --dry-run, says what would happen (`dry run, nothing changed: would delete …`,
+ * plus the plan as JSON with --json) and answers false; otherwise confirms on a terminal (or needs --yes) and
+ * answers true. `question` is the confirmation (`Delete region 1 "X" and its 2 units?`), `would` the dry run's words.
+ */
+export async function proceedWithDeletion(
+  rt: Runtime,
+  opts: { yes?: boolean; dryRun?: boolean },
+  question: string,
+  would: string,
+  plan?: unknown,
+): Promise<boolean> {
+  if (opts.dryRun) {
+    rt.out.say(`dry run, nothing changed: would ${would}`);
+    if (rt.out.opts.json && plan !== undefined) rt.out.json({ ...(plan as object), dry_run: true });
+    return false;
+  }
+  const { confirmChange } = await import('../cli/prompts');
+  await confirmChange(rt, question, opts.yes);
+  return true;
+}
+
+/** `delete region 1` → `Delete region 1`. */
+export const capitalised = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);

@@ -4,7 +4,7 @@ import { progressBar } from '../cli/progress';
 import { action, type Runtime } from '../cli/runtime';
 import { counted, plural, quoted } from '../cli/text';
 import { UsageError } from '../core/errors';
-import { pageInput, pageOptions, printPageHint, readText } from './common';
+import { capitalised, deletionOptions, pageInput, pageOptions, printPageHint, proceedWithDeletion, readText } from './common';
 
 /** The flags that set a unit's fields, by field (flags are the API's field names without `_name`). */
 const FIELD_FLAGS = {
@@ -143,21 +143,21 @@ export function registerUnits(program: Command): void {
       }),
     );
 
-  units
-    .command('rm')
-    .description('delete a unit with its routes and role grants (asks first)')
-    .argument('<unit>', 'the unit (id or exact name)')
-    .option('-y, --yes', 'delete without asking')
-    .action(
+  deletionOptions(
+    units
+      .command('rm')
+      .description('delete a unit with its routes and role grants (asks first)')
+      .argument('<unit>', 'the unit (id or exact name)'),
+  ).action(
       action(async (rt, opts, [ref]) => {
         const { deleteUnit, describeUnitDelete } = await import('../handlers/units');
-        const { confirmChange } = await import('../cli/prompts');
         const ctx = await rt.ctx();
         const input = rt.validate(deleteUnit.input, { unit: ref }, { unit: '<unit>' });
         const along = (i: { routes: number; role_grants: number }) => counted([[i.routes, 'route'], [i.role_grants, 'role grant']]);
         const impact = await describeUnitDelete.run(ctx, input);
         const what = along(impact);
-        await confirmChange(rt, `Delete unit ${impact.id} ${quoted(impact.name)}${what ? ` and its ${what}` : ''}?`, opts.yes);
+        const sentence = `delete unit ${impact.id} ${quoted(impact.name)}${what ? ` and its ${what}` : ''}`;
+        if (!(await proceedWithDeletion(rt, opts, `${capitalised(sentence)}?`, sentence, impact))) return;
         const deleted = await deleteUnit.run(ctx, { unit: String(impact.id) });
         const gone = along(deleted);
         rt.out.say(`deleted unit ${deleted.id} ${quoted(deleted.name)}${gone ? ` with its ${gone}` : ''}`);

@@ -124,8 +124,8 @@ export class UnavailableError extends UrdbError {
 }
 
 export class SchemaOutdatedError extends UrdbError {
-  constructor(message: string) {
-    super('schema_outdated', message, { hint: 'run `urdb migrate` against this database' });
+  constructor(message: string, hint = 'run `urdb migrate` against this database') {
+    super('schema_outdated', message, { hint });
   }
 }
 
