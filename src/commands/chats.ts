@@ -4,7 +4,7 @@ import { action } from '../cli/runtime';
 import { counted, plural, quoted } from '../cli/text';
 import { ConflictError, UsageError } from '../core/errors';
 import type { Chat } from '../handlers/chats';
-import { capitalised, deletionOptions, pageInput, pageOptions, printPageHint, proceedWithDeletion } from './common';
+import { capitalised, deletionOptions, pageInput, pageOptions, printPageHint, proceedWithDeletion, requireFlags } from './common';
 import { reportChange } from './ref-options';
 
 const CHAT_COLUMNS: Column<Chat>[] = [
@@ -64,6 +64,7 @@ export function registerChats(program: Command): void {
       action(async (rt, opts) => {
         const { createChat, createChatInput, getChat } = await import('../handlers/chats');
         const { askText } = await import('../cli/prompts');
+        requireFlags(rt, [['--chat-id', opts.chatId], ['--title', opts.title]]);
         const asking = opts.chatId === undefined || opts.title === undefined;
         const chatIdText = await askText(rt, {
           value: opts.chatId,

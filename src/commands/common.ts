@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Runtime } from '../cli/runtime';
-import { FileError } from '../core/errors';
+import { FileError, UsageError } from '../core/errors';
+import { andList } from '../cli/text';
 
 /** A file's text, or stdin's for `-`; a file that cannot be read is a FileError naming it (exit 2 when missing). */
 export async function readText(file: string): Promise<string> {
@@ -113,3 +114,15 @@ export async function proceedWithDeletion(
 
 /** `delete region 1` → `Delete region 1`. */
 export const capitalised = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
+
+/**
+ * Off a terminal (or with --no-input), every required flag that is missing, named in one error: `--name, --uuid and
+ * --region are required`. On a terminal the prompts ask for them instead.
+ */
+export function requireFlags(rt: Runtime, flags: [flag: string, value: unknown][]): void {
+  if (rt.interactive) return;
+  const missing = flags.filter(([, v]) => v === undefined).map(([f]) => f);
+  if (missing.length === 0) return;
+  if (missing.length === 1) throw new UsageError(`${missing[0]} is required`, `pass ${missing[0]}, or run on a terminal to be asked`);
+  throw new UsageError(`${andList(missing)} are required`, 'pass them, or run on a terminal to be asked');
+}

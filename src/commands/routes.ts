@@ -5,7 +5,7 @@ import { plural, quoted } from '../cli/text';
 import { UsageError } from '../core/errors';
 import type { Ctx } from '../core/operation';
 import type { RouteChange } from '../handlers/routes';
-import { capitalised, pageInput, pageOptions, printPageHint, proceedWithDeletion } from './common';
+import { capitalised, pageInput, pageOptions, printPageHint, proceedWithDeletion, requireFlags } from './common';
 import { collectList, nonEmpty, reportChange } from './ref-options';
 import { explainActing } from './acting';
 
@@ -134,6 +134,7 @@ export function registerRoutes(program: Command): void {
         const { askReportType, askUnits } = await import('../cli/prompts');
         const { askChat } = await import('../cli/prompts-admin');
         let units = selection(opts);
+        requireFlags(rt, [['--chat', opts.chat], ['--report', opts.report], ['--units (or --region, --all)', units]]);
         const chat = await askChat(rt, opts.chat, { flag: '--chat', message: 'Chat that receives the reports' });
         const report = await askReportType(rt, opts.report, { flag: '--report' });
         if (!units && !rt.interactive) throw noSelection();
@@ -210,6 +211,7 @@ export function registerRoutes(program: Command): void {
         const { askReportType, askUnits } = await import('../cli/prompts');
         const { askChat } = await import('../cli/prompts-admin');
         let units = selection(opts);
+        requireFlags(rt, [['--chat', opts.chat], ['--report', opts.report], ['--units (or --region, --all)', units]]);
         const chat = await askChat(rt, opts.chat, { flag: '--chat', message: 'Chat whose routes to delete' });
         const report = await askReportType(rt, opts.report, { flag: '--report' });
         if (!units && !rt.interactive) throw noSelection();

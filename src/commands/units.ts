@@ -4,7 +4,7 @@ import { progressBar } from '../cli/progress';
 import { action, type Runtime } from '../cli/runtime';
 import { counted, plural, quoted } from '../cli/text';
 import { UsageError } from '../core/errors';
-import { capitalised, deletionOptions, pageInput, pageOptions, printPageHint, proceedWithDeletion, readText } from './common';
+import { capitalised, deletionOptions, pageInput, pageOptions, printPageHint, proceedWithDeletion, readText, requireFlags } from './common';
 
 /** The flags that set a unit's fields, by field (flags are the API's field names without `_name`). */
 const FIELD_FLAGS = {
@@ -77,12 +77,16 @@ export function registerUnits(program: Command): void {
   fieldOptions(units.command('add').description('add a unit (pizzeria)').option('--id <id>', 'its Dodo IS unit id')).action(
     action(async (rt, opts) => {
       const { createUnit, unitFields, UNIT_FLAGS } = await import('../handlers/units');
+      const { unitValueTaken } = await import('../handlers/units');
       const P = await import('../cli/prompts');
+      requireFlags(rt, [['--id', opts.id], ['--name', opts.name], ['--uuid', opts.uuid], ['--region', opts.region]]);
       // Asked for one missing required value, the prompts go on through the optional ones.
       const prompting = rt.interactive && [opts.id, opts.name, opts.uuid, opts.region].some((v) => v === undefined);
-      const id = await P.askText(rt, { value: opts.id, flag: '--id', message: 'Unit id (Dodo IS)', schema: unitFields.id });
-      const name = await P.askText(rt, { value: opts.name, flag: '--name', message: 'Name', schema: unitFields.name });
-      const uuid = await P.askText(rt, { value: opts.uuid, flag: '--uuid', message: 'UUID (Dodo IS)', schema: unitFields.uuid });
+      // Each typed value is checked against the database as it is entered (a taken name is said at once).
+      const taken = (field: 'id' | 'name' | 'uuid') => async (v: string) => unitValueTaken((await rt.ctx()).sql, field, v);
+      const id = await P.askText(rt, { value: opts.id, flag: '--id', message: 'Unit id (Dodo IS)', schema: unitFields.id, check: taken('id') });
+      const name = await P.askText(rt, { value: opts.name, flag: '--name', message: 'Name', schema: unitFields.name, check: taken('name') });
+      const uuid = await P.askText(rt, { value: opts.uuid, flag: '--uuid', message: 'UUID (Dodo IS)', schema: unitFields.uuid, check: taken('uuid') });
       const region = await P.askRegion(rt, opts.region);
       const department = opts.department ?? (prompting ? await P.askOptionalDepartment(rt) : null);
       const accounts: Record<string, string | undefined> = {};
