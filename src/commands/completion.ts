@@ -5,6 +5,7 @@
  * that is down (or an embedded one not running: completion never starts or creates one) just means no names.
  */
 import type { Command, Option } from 'commander';
+import { action } from '../cli/runtime';
 import { UsageError } from '../core/errors';
 
 type NameKind = 'region' | 'report_type' | 'role';
@@ -56,11 +57,13 @@ export function registerCompletion(program: Command): void {
     .command('completion')
     .description('print a shell completion script (nouns, verbs, flags, and names from the database)')
     .argument('<shell>', `the shell: ${SHELLS.join(', ')}`)
-    .action((shell: string) => {
-      const script = { bash: BASH, zsh: ZSH, fish: FISH }[shell as (typeof SHELLS)[number]];
-      if (!script) throw new UsageError(`no completion for the shell "${shell}"`, `give one of ${SHELLS.join(', ')}`);
-      process.stdout.write(script);
-    });
+    .action(
+      action(async (rt, _opts, [shell]) => {
+        const script = { bash: BASH, zsh: ZSH, fish: FISH }[shell as (typeof SHELLS)[number]];
+        if (!script) throw new UsageError(`no completion for the shell "${shell}"`, `give one of ${SHELLS.join(', ')}`);
+        rt.out.data(script);
+      }),
+    );
 
   program
     .command('__complete', { hidden: true })
