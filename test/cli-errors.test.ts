@@ -50,6 +50,15 @@ describe('export --out names the file and why it cannot be written', () => {
     expect(fs.readdirSync(dir)).toEqual([]);
   });
 
+  it('a database that cannot be reached is exit 3, and leaves no file and no temporary file', async () => {
+    const dir = path.join(scratch, 'unreached');
+    fs.mkdirSync(dir);
+    const r = await urdb(['export', '--out', path.join(dir, 'x.json')], { url: 'postgres://x@127.0.0.1:1/x' });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/^urdb: cannot connect to PostgreSQL at 127\.0\.0\.1:1: connection refused/);
+    expect(fs.readdirSync(dir)).toEqual([]);
+  });
+
   it('a file that can be written gets the bundle, and the message names it', async () => {
     const out = path.join(scratch, 'bundle.json');
     const r = await urdb(['export', '--out', out], { url: db.url });

@@ -68,10 +68,13 @@ export function registerBundle(program: Command): void {
         const file = opts.out ? new AtomicFile(opts.out as string) : null;
         const bar = progressBar(!rt.out.opts.quiet);
         let n = 0;
-        const bundle = await exportBundle(await rt.ctx(), (section) => bar.update(section, ++n, 8)).catch((err) => {
-          file?.abort();
+        let bundle: Awaited<ReturnType<typeof exportBundle>>;
+        try {
+          bundle = await exportBundle(await rt.ctx(), (section) => bar.update(section, ++n, 8));
+        } catch (err) {
+          file?.abort(); // a database that cannot be reached leaves no temporary file behind
           throw err;
-        });
+        }
         bar.finish();
         if (file) {
           file.write(formatBundle(bundle));
