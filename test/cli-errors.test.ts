@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { isConnectionError } from '../src/db/client';
 import { BIN, ROOT, cleanEnv, letOthersThrough, urdb } from './support/cli';
 import { freshDatabase } from './support/db';
 
@@ -126,5 +127,18 @@ describe.skipIf(!fs.existsSync('/dev/full'))('a stdout that cannot be written (>
     expect(r.code).toBe(1);
     expect(r.stderr.startsWith(ENOSPC)).toBe(true);
     expect(r.stderr).toMatch(/ENOSPC/);
+  });
+});
+
+describe('only errors of the database client are connection failures', () => {
+  it('by origin, not errno: a file\'s ENOENT/EACCES is not; a socket\'s refusal and postgres.js\'s own errors are', () => {
+    const fileError = (code: string) => Object.assign(new Error(code), { code, errno: -2, syscall: 'open', path: '/x' });
+    expect(isConnectionError(fileError('ENOENT'))).toBe(false);
+    expect(isConnectionError(fileError('EACCES'))).toBe(false);
+    expect(isConnectionError(Object.assign(new Error('x'), { code: 'ECONNREFUSED' }))).toBe(false);
+    const refused = { code: 'ECONNREFUSED', errno: -111, syscall: 'connect', address: '127.0.0.1', port: 5432 };
+    expect(isConnectionError(Object.assign(new Error('connect ECONNREFUSED'), refused))).toBe(true);
+    const closed = { code: 'CONNECTION_CLOSED', errno: 'CONNECTION_CLOSED', address: '/run/urdb' };
+    expect(isConnectionError(Object.assign(new Error('write CONNECTION_CLOSED /run/urdb'), closed))).toBe(true);
   });
 });

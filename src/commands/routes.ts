@@ -26,6 +26,13 @@ function selection(opts: Selection): Selection | undefined {
   return { units: nonEmpty(opts.units, '--units'), region: opts.region, all: Boolean(opts.all) };
 }
 
+/** Off a terminal: --chat and --report, and the unit selection too when something else is missing, in one error. */
+function requireMissing(rt: Runtime, opts: { chat?: string; report?: string }, units: Selection | undefined) {
+  const flags: [string, unknown][] = [['--chat', opts.chat], ['--report', opts.report]];
+  if (flags.some(([, v]) => v === undefined)) flags.push(['--units (or --region, --all)', units]);
+  requireFlags(rt, flags);
+}
+
 const noSelection = () => new UsageError('which units? give --units, --region or --all', 'or run on a terminal to tick them in a list');
 
 const SELECTION_FLAGS = { units: '--units', region: '--region', all: '--all', chat: '--chat', report: '--report' };
@@ -134,7 +141,7 @@ export function registerRoutes(program: Command): void {
         const { askReportType, askUnits } = await import('../cli/prompts');
         const { askChat } = await import('../cli/prompts-admin');
         let units = selection(opts);
-        requireFlags(rt, [['--chat', opts.chat], ['--report', opts.report], ['--units (or --region, --all)', units]]);
+        requireMissing(rt, opts, units);
         const chat = await askChat(rt, opts.chat, { flag: '--chat', message: 'Chat that receives the reports' });
         const report = await askReportType(rt, opts.report, { flag: '--report' });
         if (!units && !rt.interactive) throw noSelection();
@@ -211,7 +218,7 @@ export function registerRoutes(program: Command): void {
         const { askReportType, askUnits } = await import('../cli/prompts');
         const { askChat } = await import('../cli/prompts-admin');
         let units = selection(opts);
-        requireFlags(rt, [['--chat', opts.chat], ['--report', opts.report], ['--units (or --region, --all)', units]]);
+        requireMissing(rt, opts, units);
         const chat = await askChat(rt, opts.chat, { flag: '--chat', message: 'Chat whose routes to delete' });
         const report = await askReportType(rt, opts.report, { flag: '--report' });
         if (!units && !rt.interactive) throw noSelection();

@@ -140,12 +140,18 @@ const SERVER_CODES: Record<string, string> = {
 export const FROM_DATABASE = Symbol('urdb.fromDatabase');
 
 /**
- * Whether an error came from the database client: postgres.js attaches the query to every error it rejects a query
- * with (connection failures included), and server errors are PostgresErrors. A file's ENOENT or EACCES is not.
+ * Whether an error came from the database client, by what only its errors carry: a PostgresError (the server's); the
+ * query postgres.js attaches to an error it rejects a query with; postgres.js's own connection errors (CONNECT_TIMEOUT,
+ * CONNECTION_CLOSED…: errno is the code, with the server's address), which it rejects a transaction with when its
+ * connection closes; or a socket's failure to connect or resolve. A file's ENOENT or EACCES (it names a path) is not.
  */
 export function fromDatabaseClient(err: unknown): boolean {
   if (!err || typeof err !== 'object') return false;
-  return (err as Error).name === 'PostgresError' || 'query' in err || FROM_DATABASE in err;
+  const e = err as { name?: string; code?: unknown; errno?: unknown; syscall?: unknown; path?: unknown };
+  if (e.name === 'PostgresError' || 'query' in err || FROM_DATABASE in err) return true;
+  if (typeof e.path === 'string') return false;
+  if (typeof e.code === 'string' && e.errno === e.code && 'address' in err) return true;
+  return e.syscall === 'connect' || e.syscall === 'getaddrinfo';
 }
 
 export function isConnectionError(err: unknown): boolean {
