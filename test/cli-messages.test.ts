@@ -82,5 +82,6 @@ describe('urdb db stop while others use the embedded server', () => {
     } finally {
       await serve.stop('SIGTERM');
     }
+    expect(serve.stderr()).toContain('urdb: stopping (SIGTERM): finishing 0 requests in flight\n');
   }, 60_000);
 });

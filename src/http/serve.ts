@@ -6,6 +6,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { listenForChanges } from '../cache/notifications';
 import { RouteLookupCache } from '../cache/route-lookup';
+import { plural } from '../cli/text';
 import { UrdbError } from '../core/errors';
 import type { ClientOptions } from '../db/client';
 import { embeddedPaths, PORT } from '../db/embedded';
@@ -98,7 +99,7 @@ async function serveProcess(opts: ServeOptions, worker: number | null): Promise<
     for (const line of held) log.message('info', line);
     held = null;
     const why = await stop;
-    log.message('info', `stopping (${why}): finishing ${running.inFlight()} request(s) in flight`);
+    log.message('info', `stopping (${why}): finishing ${plural(running.inFlight(), 'request')} in flight`);
     await running.close(opts.graceMs);
     if (worker === null) log.message('info', 'stopped');
   } finally {
@@ -202,7 +203,7 @@ async function servePrimary(opts: ServeOptions): Promise<void> {
     for (let i = 0; i < opts.workers; i++) fork();
     const why = await Promise.race([stop, fatalStop]);
     stopping = true;
-    if (!failure) log.message('info', `stopping (${why}): ${workers.size} worker(s) finishing their requests`);
+    if (!failure) log.message('info', `stopping (${why}): ${plural(workers.size, 'worker')} finishing their requests`);
     if (workers.size > 0) {
       const exited = new Promise<void>((resolve) => (allExited = resolve));
       for (const w of workers) if (w.isConnected()) w.send('urdb:shutdown');
