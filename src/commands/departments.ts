@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { action } from '../cli/runtime';
 import { plural, quoted } from '../cli/text';
-import { pageInput, pageOptions, printPageHint } from './common';
+import { pageInput, pageOptions, printPageHint, requireFlags } from './common';
 
 export function registerDepartments(program: Command): void {
   const departments = program.command('departments').description('departments (an optional grouping of units, from Dodo IS)');
@@ -31,6 +31,7 @@ export function registerDepartments(program: Command): void {
         const { createDepartment } = await import('../handlers/departments');
         const { askText } = await import('../cli/prompts');
         const shape = createDepartment.input.shape;
+        requireFlags(rt, [['--id', opts.id], ['--name', opts.name], ['--uuid', opts.uuid]]);
         const id = await askText(rt, { value: opts.id, flag: '--id', message: 'Department id (Dodo IS)', schema: shape.id });
         const name = await askText(rt, { value: opts.name, flag: '--name', message: 'Name', schema: shape.name });
         const uuid = await askText(rt, { value: opts.uuid, flag: '--uuid', message: 'UUID (Dodo IS)', schema: shape.uuid });

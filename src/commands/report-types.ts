@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { action, type Runtime } from '../cli/runtime';
 import { andList, plural, quoted } from '../cli/text';
 import { UsageError } from '../core/errors';
-import { pageOptions, pageInput, printPageHint } from './common';
+import { pageInput, pageOptions, printPageHint, requireFlags } from './common';
 
 const FLAGS = { verbose_name: '--verbose-name', report_type: '<type>' };
 
@@ -64,6 +64,7 @@ export function registerReportTypes(program: Command): void {
       action(async (rt, opts) => {
         const { createReportType, reportTypeFields } = await import('../handlers/report-types');
         const P = await import('../cli/prompts');
+        requireFlags(rt, [['--name', opts.name], ['--verbose-name', opts.verboseName]]);
         const prompting = rt.interactive && [opts.name, opts.verboseName].some((v) => v === undefined);
         const name = await P.askText(rt, { value: opts.name, flag: '--name', message: 'Name (machine code)', schema: reportTypeFields.name });
         const verbose_name = await P.askText(rt, {

@@ -6,6 +6,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { listenForChanges } from '../cache/notifications';
 import { RouteLookupCache } from '../cache/route-lookup';
+import { plural } from '../cli/text';
 import { UrdbError } from '../core/errors';
 import type { ClientOptions } from '../db/client';
 import { embeddedPaths, PORT } from '../db/embedded';
@@ -107,8 +108,11 @@ async function serveProcess(opts: ServeOptions, worker: number | null): Promise<
   // The primary of several workers says it for all of them.
   if (listenOn === 'pooled' && worker === null) log.message('warning', CACHE_OFF_POOLED);
   const routeCache = listenOn && listenOn !== 'pooled' ? new RouteLookupCache() : undefined;
+  // The cache's messages wait until the port is ours: a busy port is the first and only thing said.
+  let held: string[] | null = [];
+  const cacheSays = (line: string) => (held ? held.push(line) : log.message('info', line));
   const listener = routeCache
-    ? listenForChanges(listenOn as ClientOptions, opts.schema, routeCache, (line) => log.message('info', line))
+    ? listenForChanges(listenOn as ClientOptions, opts.schema, routeCache, cacheSays)
     : null;
   let scrapes: MetricsListener | null = null;
   try {
@@ -151,8 +155,10 @@ async function serveProcess(opts: ServeOptions, worker: number | null): Promise<
     // Workers tell the primary their port (the cluster's own 'listening' event can report -1 for a shared handle).
     if (worker === null) announce(log, opts, running.address.port, db.description, 1, scrapes);
     else process.send?.({ urdb: 'listening', port: running.address.port });
+    for (const line of held) log.message('info', line);
+    held = null;
     const why = await stop;
-    log.message('info', `stopping (${why}): finishing ${running.inFlight()} request(s) in flight`);
+    log.message('info', `stopping (${why}): finishing ${plural(running.inFlight(), 'request')} in flight`);
     await running.close(opts.graceMs);
     if (worker === null) log.message('info', 'stopped');
   } finally {
@@ -298,7 +304,7 @@ async function servePrimary(opts: ServeOptions): Promise<void> {
     for (let i = 0; i < opts.workers; i++) fork();
     const why = await Promise.race([stop, fatalStop]);
     stopping = true;
-    if (!failure) log.message('info', `stopping (${why}): ${workers.size} worker(s) finishing their requests`);
+    if (!failure) log.message('info', `stopping (${why}): ${plural(workers.size, 'worker')} finishing their requests`);
     if (workers.size > 0) {
       const exited = new Promise<void>((resolve) => (allExited = resolve));
       for (const w of workers) if (w.isConnected()) w.send('urdb:shutdown');
