@@ -55,6 +55,11 @@ describe('help', () => {
     expect(sub).toContain('Global options (--database-url, --json, --no-input, --quiet, --debug, …): see `urdb --help`.');
   });
 
+  it('a parser error quoting what was typed shows its control characters, never sends them to the terminal', async () => {
+    const r = await urdb(['units', 'li\x1b]0;PWNED\x07st\r']);
+    expect([r.code, r.stderr.split('\n')[0]]).toEqual([2, "urdb: unknown command 'li\\e]0;PWNED\\x07st\\r'"]);
+  });
+
   it('parser errors: one urdb: line and the command\'s usage, exit 2', async () => {
     expect(await urdb(['units', 'list', '--bogus'])).toMatchObject({
       code: 2,

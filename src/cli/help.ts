@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import { EXAMPLES } from './help-examples';
+import { visible } from './text';
 
 /** `routes add` for the command `urdb routes add`. */
 export function commandPath(cmd: Command): string {
@@ -20,7 +21,8 @@ export function everyCommand(root: Command): Command[] {
 /** commander's `error: unknown option '--x'` (and a suggestion on the next line) as one line, then the usage. */
 function parserError(cmd: Command) {
   return (text: string, write: (s: string) => void) => {
-    const message = text.replace(/^error: /, '').trim().split('\n').map((l) => l.trim()).join(' ');
+    // The text quotes what was typed: its control characters are shown, never sent to the terminal.
+    const message = visible(text.replace(/^error: /, '').trim().split('\n').map((l) => l.trim()).join(' '));
     const name = ['urdb', commandPath(cmd)].filter(Boolean).join(' ');
     write(`urdb: ${message}\nusage: ${name} ${cmd.usage()} (see \`${name} --help\`)\n`);
   };

@@ -52,6 +52,8 @@ export function urdb(args: string[], opts: CliOptions & { asUser?: string } = {}
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
     child.on('error', reject);
+    // A command that exits before reading its stdin (a usage error) closes the pipe: EPIPE here is not the test's.
+    child.stdin.on('error', () => {});
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       resolve({ code, signal, stdout, stderr, ms: Date.now() - started });
