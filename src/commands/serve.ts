@@ -35,6 +35,7 @@ export function registerServe(program: Command): void {
     .option('--log-format <format>', 'access log and messages on stderr: text or json', 'text')
     .option('--pool-size <n>', 'database connections per process', '10')
     .option('--no-cache', 'answer the route lookups from the database every time (no in-process cache)')
+    .option('--cache-bytes <n>', 'memory for the route lookup cache per process, bytes (default: URDB_CACHE_BYTES, else 33554432)')
     .option('--allowed-hosts <hosts>', 'Host headers accepted, or @file (default: URDB_ALLOWED_HOSTS, else see below)')
     .option('--allowed-origins <origins>', 'Origin headers accepted, or @file (default: URDB_ALLOWED_ORIGINS, else none)')
     .option('--allow-from <networks>', 'peer addresses/networks served, or @file (default: URDB_ALLOW_FROM, else all)')
@@ -56,6 +57,7 @@ export function registerServe(program: Command): void {
             pool_size: integer({ min: 1, max: 1000 }),
             keep_alive_timeout: integer({ min: 1, max: 3600 }),
             max_connections: integer({ min: 1, max: 10_000_000 }).nullable(),
+            cache_bytes: integer({ min: 0, max: Number.MAX_SAFE_INTEGER }).nullable(),
           }),
           {
             host: opts.host,
@@ -66,6 +68,7 @@ export function registerServe(program: Command): void {
             pool_size: opts.poolSize,
             keep_alive_timeout: opts.keepAliveTimeout ?? (process.env.URDB_KEEP_ALIVE_TIMEOUT || '5'),
             max_connections: opts.maxConnections ?? (process.env.URDB_MAX_CONNECTIONS || null),
+            cache_bytes: opts.cacheBytes ?? (process.env.URDB_CACHE_BYTES || null),
           },
           {
             log_format: '--log-format',
@@ -73,6 +76,7 @@ export function registerServe(program: Command): void {
             token: '--token (or URDB_API_TOKEN)',
             keep_alive_timeout: '--keep-alive-timeout (or URDB_KEEP_ALIVE_TIMEOUT)',
             max_connections: '--max-connections (or URDB_MAX_CONNECTIONS)',
+            cache_bytes: '--cache-bytes (or URDB_CACHE_BYTES)',
           },
         );
         const { loadReloadable } = await import('./serve-settings');
@@ -98,6 +102,7 @@ export function registerServe(program: Command): void {
           logFormat: input.log_format,
           poolSize: input.pool_size,
           routeCache: opts.cache !== false,
+          cacheBytes: input.cache_bytes ?? undefined,
           target: resolveTarget({ databaseUrl: rt.globals.databaseUrl }),
           schema: schemaName(),
         });

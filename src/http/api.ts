@@ -11,6 +11,7 @@ import { classifyDbError, isConnectionError, type Sql } from '../db/client';
 import { describeResource } from './describe';
 import { compileEndpoint, type Endpoint, type EndpointDef } from './endpoint';
 import { apiResources } from './endpoints';
+import { quickAnswers, type QuickAnswer } from './hot-path';
 import { readInput } from './input';
 import { openapiDocument } from './openapi';
 import { BodyError, bearerToken, unsupportedMediaType, type ApiRequest } from './request';
@@ -55,6 +56,8 @@ export interface Api {
   readonly tokens: TokenCheck;
   /** Replaces the tokens (a reload): requests that arrived before keep the ones they came with. */
   setTokens(tokens: readonly ApiToken[]): void;
+  /** A route lookup answered from the cache before any parsing (hot-path.ts), or null: call `handle`. */
+  readonly quick: QuickAnswer | null;
 }
 
 const API_USER = 'api';
@@ -135,6 +138,7 @@ export function createApi(opts: ApiOptions): Api {
 
   return {
     router,
+    quick: quickAnswers(routeCache, router, () => tokens),
     get tokens() {
       return tokens;
     },

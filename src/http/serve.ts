@@ -36,6 +36,8 @@ export interface ServeOptions {
   poolSize: number;
   /** Answer the route lookups from an in-process cache kept correct by LISTEN/NOTIFY. */
   routeCache: boolean;
+  /** The route cache's memory bound per process, bytes (default: DEFAULT_CACHE_BYTES). */
+  cacheBytes?: number;
   target: Target;
   schema: string;
   /** Grace time for in-flight requests at shutdown, ms. */
@@ -96,7 +98,7 @@ async function serveProcess(opts: ServeOptions, worker: number | null): Promise<
   const stop = stopRequested();
   const hangup = onHangup(log);
   const db = await openFor(opts, log, opts.poolSize);
-  const routeCache = opts.routeCache ? new RouteLookupCache() : undefined;
+  const routeCache = opts.routeCache ? new RouteLookupCache(opts.cacheBytes) : undefined;
   const listener = routeCache
     ? listenForChanges(clientOptions(opts.target, opts.schema), opts.schema, routeCache, (line) => log.message('info', line))
     : null;
