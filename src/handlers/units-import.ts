@@ -206,11 +206,14 @@ const sortByLine = (problems: string[]) =>
 
 type StoredUnit = Record<(typeof UNIT_COLUMNS)[number], unknown>;
 
+/** Built once: a zod schema costs far more to construct than to run. */
+const UNIT_ID = idField();
+
 export async function importUnits(ctx: Ctx, rows: SourceRow[], opts: UnitImportOptions = {}): Promise<UnitImportResult> {
   const dryRun = opts.dryRun ?? false;
   const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
   const idOf = (r: SourceRow) => {
-    const parsed = isObject(r.data) ? idField().safeParse(r.data.id) : undefined;
+    const parsed = isObject(r.data) ? UNIT_ID.safeParse(r.data.id) : undefined;
     return parsed?.success ? parsed.data : undefined;
   };
 

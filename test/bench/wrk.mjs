@@ -32,22 +32,35 @@ export function findWrk(log) {
   return { bin, version: /wrk (\S+)/.exec(version.stdout + version.stderr)?.[1] ?? 'unknown' };
 }
 
-/** The Lua script: cycle through the paths; at the end print one JSON line (latencies in ms). */
+/**
+ * The Lua script: cycle through the paths (endpoint `chats`/`units`), or, for `random`, a hot-path lookup of a random
+ * unit id in 1..2^31-1 per request (nearly every one a miss of a key never seen: the cache's worst case for memory);
+ * at the end print one JSON line (latencies in ms).
+ */
 function script(dir, endpoint, ids, seed) {
-  const next = lookupPaths(endpoint, ids, seed);
-  const pathsFile = path.join(dir, `wrk-${endpoint}-${seed}.txt`);
-  fs.writeFileSync(pathsFile, Array.from({ length: PATHS }, next).join('\n') + '\n');
   const file = path.join(dir, `wrk-${endpoint}-${seed}.lua`);
-  fs.writeFileSync(
-    file,
-    `local paths = {}
+  let request;
+  if (endpoint === 'random') {
+    request = `math.randomseed(${seed})
+request = function()
+  return wrk.format("GET", "/report-routes/telegram-chats/?unit_id=" .. math.random(1, 2147483647) .. "&report_type_id=" .. math.random(1, 40))
+end`;
+  } else {
+    const next = lookupPaths(endpoint, ids, seed);
+    const pathsFile = path.join(dir, `wrk-${endpoint}-${seed}.txt`);
+    fs.writeFileSync(pathsFile, Array.from({ length: PATHS }, next).join('\n') + '\n');
+    request = `local paths = {}
 for line in io.lines(${JSON.stringify(pathsFile)}) do paths[#paths + 1] = line end
-local i = math.random(#paths)
+local i = 0
 request = function()
   i = i + 1
   if i > #paths then i = 1 end
   return wrk.format("GET", paths[i])
-end
+end`;
+  }
+  fs.writeFileSync(
+    file,
+    `${request}
 done = function(s, latency, requests)
   local e = s.errors
   io.write(string.format('\\n{"requests":%d,"duration_s":%f,"non2xx":%d,"errors":%d,"timeouts":%d,"p50":%f,"p99":%f,"max":%f}\\n',
