@@ -30,7 +30,7 @@ export interface Prepared {
 }
 
 /** Default bound: peak RSS of `urdb serve` under the bench's load and random-key lookups stays under 150 MB. */
-export const DEFAULT_CACHE_BYTES = 32 * 1024 * 1024;
+export const DEFAULT_CACHE_BYTES = 16 * 1024 * 1024;
 
 // Estimates of V8's cost beyond the payload: a Map slot, the entry object, the array header; a page's Map slot.
 const ENTRY_OVERHEAD = 160;

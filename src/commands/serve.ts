@@ -35,7 +35,7 @@ export function registerServe(program: Command): void {
     .option('--log-format <format>', 'access log and messages on stderr: text or json', 'text')
     .option('--pool-size <n>', 'database connections per process', '10')
     .option('--no-cache', 'answer the route lookups from the database every time (no in-process cache)')
-    .option('--cache-bytes <n>', 'memory for the route lookup cache per process, bytes (default: URDB_CACHE_BYTES, else 33554432)')
+    .option('--cache-bytes <n>', 'memory for the route lookup cache per process, bytes (default: URDB_CACHE_BYTES, else 16777216)')
     .option('--allowed-hosts <hosts>', 'Host headers accepted, or @file (default: URDB_ALLOWED_HOSTS, else see below)')
     .option('--allowed-origins <origins>', 'Origin headers accepted, or @file (default: URDB_ALLOWED_ORIGINS, else none)')
     .option('--allow-from <networks>', 'peer addresses/networks served, or @file (default: URDB_ALLOW_FROM, else all)')
