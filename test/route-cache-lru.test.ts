@@ -2,17 +2,8 @@
 // tests of the data structure, no database and no timing.
 import { describe, expect, it } from 'vitest';
 import { RouteLookupCache } from '../src/cache/route-lookup';
-
-/** Floats in [0, 1) from a seed (mulberry32). */
-function random(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// @ts-expect-error: a plain ES module of the bench (the seeded generator the load uses)
+import { random } from './bench/requests.mjs';
 
 const ids = (n: number) => Array.from({ length: n }, (_, i) => i);
 /** Fills (unit, type 1) with `n` chat ids; resolves whether the load ran (a miss). */
