@@ -138,6 +138,7 @@ describe('over a real port', () => {
   });
 
   it('logs one line per request: time, method, path and query, status, duration', async () => {
+    await new Promise((r) => setTimeout(r, 50)); // the earlier tests' lines are written (at most every 10 ms)
     logged = '';
     await (await fetch(`${base}/units/?limit=2`)).arrayBuffer();
     await (await fetch(`${base}/nowhere`)).arrayBuffer();
