@@ -11,6 +11,7 @@ import { classifyDbError, isConnectionError, type Sql } from '../db/client';
 import { describeResource } from './describe';
 import { compileEndpoint, type Endpoint, type EndpointDef } from './endpoint';
 import { apiResources } from './endpoints';
+import { quickAnswers, type QuickAnswer } from './hot-path';
 import { readInput } from './input';
 import { openapiDocument } from './openapi';
 import { BodyError, bearerToken, unsupportedMediaType, type ApiRequest } from './request';
@@ -60,6 +61,8 @@ export interface Api {
   setTokens(tokens: readonly ApiToken[]): void;
   /** The body limit of a request known by its head: larger for an admin token's bulk POST under /api/v1/. */
   bodyLimitFor(method: string, path: string, headers: ApiRequest['headers']): number;
+  /** A route lookup answered from the cache before any parsing (hot-path.ts), or null: call `handle`. */
+  readonly quick: QuickAnswer | null;
 }
 
 const API_USER = 'api';
@@ -151,6 +154,7 @@ export function createApi(opts: ApiOptions): Api {
 
   return {
     router,
+    quick: quickAnswers(routeCache, router, () => tokens),
     get tokens() {
       return tokens;
     },
