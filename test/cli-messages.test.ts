@@ -34,9 +34,11 @@ describe('access codes on the command line', () => {
   });
 
   it('a one-character code: "1 character", not "1 characters"', async () => {
-    const r = await cli(['roles', 'add', '--name', 'short', '--report-types', '7', '--access-code', 'a']);
-    expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toContain('warning: an access code of 1 character is easy to guess');
+    const refused = await cli(['roles', 'add', '--name', 'short', '--report-types', '7', '--access-code', 'a']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('urdb: access code refused: it has 1 character; a chosen code needs at least 10;');
+    const forced = await cli(['roles', 'add', '--name', 'short', '--report-types', '7', '--access-code', 'a', '--force-weak']);
+    expect(forced.code, forced.stderr).toBe(0);
   });
 
   it('export counts in words: "1 role", "1 chat"', async () => {

@@ -151,6 +151,8 @@ async function serveProcess(opts: ServeOptions, worker: number | null): Promise<
       maxConnections,
       onAnswer,
     });
+    for (const line of held) log.message('info', line);
+    held = null;
     hangup.ready(opts.reload, (next) => {
       api.setTokens(next.tokens);
       running.setEdge(next.edge);
@@ -162,8 +164,6 @@ async function serveProcess(opts: ServeOptions, worker: number | null): Promise<
     // Workers tell the primary their port (the cluster's own 'listening' event can report -1 for a shared handle).
     if (worker === null) announce(log, opts, running.address.port, db.description, 1, scrapes);
     else process.send?.({ urdb: 'listening', port: running.address.port });
-    for (const line of held) log.message('info', line);
-    held = null;
     const why = await stop;
     log.message('info', `stopping (${why}): finishing ${plural(running.inFlight(), 'request')} in flight`);
     await running.close(opts.graceMs);
