@@ -1,9 +1,8 @@
 /**
- * THE description of the admin API (/api/v1/): per resource its path, natural key (data.md §3), the zod schema of
- * its writable fields (the bundle's item schema, so field names and rules are the bundle's), what a collection can
- * be searched, ordered and filtered by, the SQL view it is read from, and the handlers its writes and deletes call.
- * Routing, validation, OPTIONS and the OpenAPI document are all generated from this table: adding a field to a
- * resource is one edit here (and one column in its view).
+ * THE description of the admin API (/api/v1/): per resource its path, natural key (data.md §3), its fields (the
+ * description shared with the CLI: handlers/resource-fields.ts), what a collection can be searched, ordered and
+ * filtered by, the SQL view it is read from, and the handlers its writes and deletes call. Routing, validation,
+ * OPTIONS and the OpenAPI document are all generated from this table.
  */
 import { sha256hex } from '../../core/access-code';
 import type { FieldErrors } from '../../core/errors';
