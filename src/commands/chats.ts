@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import type { Column } from '../cli/output';
 import { action } from '../cli/runtime';
+import { CHAT_FIELDS } from '../handlers/resource-fields';
+import { fieldColumns } from './columns';
 import { counted, plural, quoted } from '../cli/text';
 import { ConflictError, UsageError } from '../core/errors';
 import type { Chat } from '../handlers/chats';
@@ -8,10 +10,7 @@ import { capitalised, deletionOptions, pageInput, pageOptions, printPageHint, pr
 import { reportChange } from './ref-options';
 
 const CHAT_COLUMNS: Column<Chat>[] = [
-  { header: 'CHAT ID', value: (c) => c.chat_id },
-  { header: 'TYPE', value: (c) => c.type },
-  { header: 'TITLE', value: (c) => c.title },
-  { header: 'USERNAME', value: (c) => c.username },
+  ...fieldColumns(CHAT_FIELDS, ['chat_id', 'type', 'title', 'username']),
   { header: 'ROLE', value: (c) => c.role },
   { header: 'CREATED AT', value: (c) => c.created_at.toISOString() },
 ];

@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import { action } from '../cli/runtime';
+import { DEPARTMENT_FIELDS } from '../handlers/resource-fields';
+import { fieldColumns } from './columns';
 import { plural, quoted } from '../cli/text';
 import { pageInput, pageOptions, printPageHint, requireFlags } from './common';
 
@@ -11,11 +13,7 @@ export function registerDepartments(program: Command): void {
       const { listDepartments } = await import('../handlers/departments');
       const input = rt.validate(listDepartments.cliInput, pageInput(rt, opts));
       const page = await listDepartments.run(await rt.ctx(), input);
-      await rt.out.list(page.items, [
-        { header: 'ID', value: (d) => d.id },
-        { header: 'NAME', value: (d) => d.name },
-        { header: 'UUID', value: (d) => d.uuid },
-      ]);
+      await rt.out.list(page.items, fieldColumns(DEPARTMENT_FIELDS, ['id', 'name', 'uuid']));
       await printPageHint(rt, page, input, 'departments', async (all) => listDepartments.run(await rt.ctx(), all));
     }),
   );

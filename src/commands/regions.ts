@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import { action } from '../cli/runtime';
+import { REGION_FIELDS } from '../handlers/resource-fields';
+import { fieldColumns } from './columns';
 import { counted, quoted } from '../cli/text';
 import { capitalised, deletionOptions, pageInput, pageOptions, printPageHint, proceedWithDeletion } from './common';
 
@@ -11,10 +13,7 @@ export function registerRegions(program: Command): void {
       const { listRegions } = await import('../handlers/regions');
       const input = rt.validate(listRegions.cliInput, pageInput(rt, opts));
       const page = await listRegions.run(await rt.ctx(), input);
-      await rt.out.list(page.items, [
-        { header: 'ID', value: (r) => r.id },
-        { header: 'NAME', value: (r) => r.name },
-      ]);
+      await rt.out.list(page.items, fieldColumns(REGION_FIELDS, ['id', 'name']));
       await printPageHint(rt, page, input, 'regions', async (all) => listRegions.run(await rt.ctx(), all));
     }),
   );

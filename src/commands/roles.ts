@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import type { Runtime } from '../cli/runtime';
 import { action } from '../cli/runtime';
+import { ROLE_FIELDS } from '../handlers/resource-fields';
+import { fieldColumns } from './columns';
 import { counted, plural, quoted } from '../cli/text';
 import { NotFoundError, UsageError } from '../core/errors';
 import type { GrantChange, RoleDetail } from '../handlers/roles';
@@ -129,8 +131,7 @@ export function registerRoles(program: Command): void {
       const input = rt.validate(listRoles.cliInput, { search: opts.search, ...pageInput(rt, opts) });
       const page = await listRoles.run(await rt.ctx(), input);
       await rt.out.list(page.items, [
-        { header: 'ID', value: (r) => r.id },
-        { header: 'NAME', value: (r) => r.name },
+        ...fieldColumns(ROLE_FIELDS, ['id', 'name']),
         { header: 'UNITS', value: (r) => r.unit_count },
         { header: 'REPORT TYPES', value: (r) => r.report_type_count },
         { header: 'CHATS', value: (r) => r.chat_count },

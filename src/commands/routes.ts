@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import type { Runtime } from '../cli/runtime';
 import { action } from '../cli/runtime';
+import { ROUTE_FIELDS } from '../handlers/resource-fields';
+import { fieldColumn } from './columns';
 import { plural, quoted } from '../cli/text';
 import { UsageError } from '../core/errors';
 import type { Ctx } from '../core/operation';
@@ -110,10 +112,10 @@ export function registerRoutes(program: Command): void {
       );
       const page = await listRoutes.run(await rt.ctx(), input);
       await rt.out.list(page.items, [
-        { header: 'CHAT ID', value: (r) => r.chat_id },
+        fieldColumn(ROUTE_FIELDS, 'chat_id'),
         { header: 'CHAT', value: (r) => r.chat_title },
-        { header: 'REPORT TYPE', value: (r) => r.report_type },
-        { header: 'UNIT ID', value: (r) => r.unit_id },
+        fieldColumn(ROUTE_FIELDS, 'report_type'),
+        fieldColumn(ROUTE_FIELDS, 'unit_id'),
         { header: 'UNIT', value: (r) => r.unit_name },
         { header: 'REGION', value: (r) => r.region },
       ]);

@@ -4,6 +4,8 @@ import { progressBar } from '../cli/progress';
 import { action, type Runtime } from '../cli/runtime';
 import { counted, plural, quoted } from '../cli/text';
 import { UsageError } from '../core/errors';
+import { UNIT_FIELDS } from '../handlers/resource-fields';
+import { fieldColumns } from './columns';
 import { capitalised, deletionOptions, pageInput, pageOptions, printPageHint, proceedWithDeletion, readText, requireFlags } from './common';
 
 /** The flags that set a unit's fields, by field (flags are the API's field names without `_name`). */
@@ -49,14 +51,10 @@ export function registerUnits(program: Command): void {
       const { listUnits } = await import('../handlers/units');
       const input = rt.validate(listUnits.cliInput, { region: opts.region, search: opts.search, ...pageInput(rt, opts) });
       const page = await listUnits.run(await rt.ctx(), input);
-      await rt.out.list(page.items, [
-        { header: 'ID', value: (u) => u.id },
-        { header: 'NAME', value: (u) => u.name },
-        { header: 'REGION', value: (u) => u.region },
-        { header: 'UUID', value: (u) => u.uuid },
-        { header: 'OFFICE MANAGER ACCOUNT', value: (u) => u.office_manager_account_name },
-        { header: 'DODO IS API ACCOUNT', value: (u) => u.dodo_is_api_account_name },
-      ]);
+      await rt.out.list(
+        page.items,
+        fieldColumns(UNIT_FIELDS, ['id', 'name', 'region', 'uuid', 'office_manager_account_name', 'dodo_is_api_account_name']),
+      );
       await printPageHint(rt, page, input, 'units', async (all) => listUnits.run(await rt.ctx(), all));
     }),
   );
