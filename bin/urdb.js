@@ -8,9 +8,24 @@ const path = require('node:path');
 
 const args = process.argv.slice(2);
 if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
-  process.stdout.write(`${JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')).version}\n`);
+  process.stdout.write(`${versionLine()}\n`);
 } else {
   run();
+}
+
+/**
+ * `urdb 0.1.0 (schema 5)`: the package version and the schema version this urdb expects, which is the number of the
+ * last file in sql/migrations (src/db/migrate.ts checks they run 1, 2, 3…). Same text as src/cli.ts prints.
+ */
+function versionLine() {
+  const root = path.join(__dirname, '..');
+  const { version } = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+  let schema = 0;
+  for (const file of fs.readdirSync(path.join(root, 'sql', 'migrations'))) {
+    const m = /^(\d{4})_[a-z0-9_]+\.sql$/.exec(file);
+    if (m) schema = Math.max(schema, Number(m[1]));
+  }
+  return `urdb ${version} (schema ${schema})`;
 }
 
 function run() {

@@ -4,7 +4,10 @@
 import { Command, CommanderError } from 'commander';
 import pkg from '../package.json';
 import { EXIT } from './core/errors';
+import { expectedSchemaVersion } from './core/paths';
 import { registerCommands } from './commands';
+import { watchStdout } from './cli/stdout';
+import { finishHelp } from './cli/help';
 
 const HELP_FOOTER = `
 Where the data is:
@@ -25,7 +28,7 @@ Exit codes:
 export function buildProgram(args?: readonly string[]): Command {
   const program = new Command('urdb')
     .description('The unit routes database: units, chats, report types, roles and report routes of a pizzeria chain.')
-    .version(pkg.version, '-V, --version', 'print the version')
+    .version(`urdb ${pkg.version} (schema ${expectedSchemaVersion()})`, '-V, --version', 'print the version and the schema version it expects')
     .option('--database-url <url>', 'PostgreSQL URL (default: DATABASE_URL, PG* variables, else the embedded database)')
     .option('--json', 'print JSON (the HTTP API field names)')
     .option('--no-input', 'never prompt; a missing value is an error')
@@ -34,21 +37,17 @@ export function buildProgram(args?: readonly string[]): Command {
     .option('-q, --quiet', 'no messages on stderr, only data and errors')
     .option('--debug', 'print stack traces of errors')
     .helpOption('-h, --help', 'show help')
-    .helpCommand('help [command]', 'show help for a command')
+    .helpCommand(false)
     .addHelpText('after', HELP_FOOTER)
-    .showHelpAfterError('(add --help for usage)')
-    .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
+    .configureHelp({ showGlobalOptions: false, sortSubcommands: false })
     .exitOverride();
   registerCommands(program, args);
+  finishHelp(program);
   return program;
 }
 
 export async function main(argv: string[]): Promise<void> {
-  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-    // `urdb units list | head -1`: the reader went away; stop writing, nothing to report.
-    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-    throw err;
-  });
+  watchStdout();
   const program = buildProgram(argv.slice(2));
   try {
     await program.parseAsync(argv);

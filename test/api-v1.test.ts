@@ -12,7 +12,7 @@ import { createApi } from '../src/http/api';
 import { startServer } from '../src/http/server';
 import { importBundle } from '../src/handlers/bundle/import';
 import { parseTokensFile } from '../src/http/tokens';
-import { RESOURCES } from '../src/http/v1/resources';
+import { fieldLabel, RESOURCES } from '../src/http/v1/resources';
 import { UUID } from './support/bundles';
 import { freshDatabase } from './support/db';
 import { client, startServe } from './support/http';
@@ -280,7 +280,8 @@ describe.each(CASES)('/api/v1/$path/', (c) => {
     expect(res.json).toMatchObject({ renders: ['application/json'], parses: ['application/json'] });
     const post = res.json.actions.POST;
     expect(post.url).toEqual({ type: 'field', required: false, read_only: true, label: 'url' });
-    for (const field of Object.keys(items[0]!)) expect(post[field]).toMatchObject({ read_only: false, label: field.replace(/_/g, ' ') });
+    const resource = RESOURCES.find((r) => r.path === c.path)!;
+    for (const field of Object.keys(items[0]!)) expect(post[field]).toMatchObject({ read_only: false, label: fieldLabel(resource, field) });
     const required = Object.keys(post).filter((f) => post[f].required);
     expect(required.length).toBeGreaterThan(0);
     const inst = await call('OPTIONS', `${c.path}/${encodeURIComponent(c.key(items[1]!))}/`);

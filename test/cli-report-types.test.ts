@@ -139,7 +139,7 @@ describe('urdb report-types on a terminal', () => {
     await t.expect('Verbose name');
     t.type('С терминала');
     t.press('enter');
-    await t.expectScreen(/Parent report type\n❯ \(none\)/);
+    await t.expectScreen(/Parent report type \(optional\)\n❯ \(none\)/);
     t.press('down', 'down');
     await t.expectScreen(/❯ STATISTICS  \(1, Отчёты по статистике\)/);
     t.press('enter');

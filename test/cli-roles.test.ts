@@ -246,7 +246,8 @@ describe('urdb roles assign / unassign', () => {
       select u, 7, (select id from telegram_chat where chat_id = 42) from unnest('{101,201}'::int[]) as u
     `;
     await run(['roles', 'revoke', 'north', '--units', '201', '-y']);
-    const r = await run(['roles', 'assign', '@eldos', '--access-code', '-'], `${north}\n`);
+    // Deleting routes needs --yes without a terminal (cli-deletions.test.ts has the refusals).
+    const r = await run(['roles', 'assign', '@eldos', '--access-code', '-', '--yes'], `${north}\n`);
     expect([r.code, r.stderr]).toEqual([0, 'chat 42 "Eldos" now has role 2 "north"; deleted 1 route into it for units the role does not grant\n']);
     expect(await routesOf(42)).toEqual(['7:101']);
     const again = await run(['roles', 'assign', '42', '--access-code', north, '--json']);
@@ -256,7 +257,7 @@ describe('urdb roles assign / unassign', () => {
 
   it('assign --role for the administrator, with the same purge', async () => {
     const kazan = (await role('Казань team'))!;
-    const r = await run(['roles', 'assign', '42', '--role', 'Казань team']);
+    const r = await run(['roles', 'assign', '42', '--role', 'Казань team', '--yes']);
     expect([r.code, r.stderr]).toEqual([0, `chat 42 "Eldos" now has role ${kazan.id} "Казань team"; deleted 1 route into it for units the role does not grant\n`]);
     expect(await routesOf(42)).toEqual([]);
   });
@@ -377,6 +378,10 @@ describe('urdb roles on a terminal', () => {
     t.type(north);
     await t.expectScreen('*'.repeat(north.length));
     expect(t.screen()).not.toContain(north);
+    t.press('enter');
+    // The chat's routes for units north does not grant would go: asked first.
+    await t.expect(/and delete \d+ routes? into it for units the role does not grant\?/);
+    t.type('y');
     t.press('enter');
     expect(await t.exit()).toBe(0);
     expect(await roleOf(42)).toBe('north');

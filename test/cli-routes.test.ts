@@ -11,6 +11,7 @@ const run = (...args: string[]) => urdb(args, { url: db.url });
 const GROUP = -1001234567890;
 const ADMIN = 1001;
 const NOROLE = 1002;
+const AS_ADMIN = `--as ${ADMIN} (chat "admin", role "north")`;
 
 /** Routes as `chat_id:report_type_id:unit_id`, sorted. */
 async function routes(): Promise<string[]> {
@@ -106,13 +107,13 @@ describe('urdb routes add --as (the API\'s role checks, order and messages)', ()
     const cases: [string[], number, string][] = [
       [['--chat', String(GROUP), '--report', '7', '--units', 'x1'], 1, 'urdb: unit "x1" not found; list units with `urdb units list`\n'],
       [['--chat', String(GROUP), '--report', '7', '--units', '101', '--as', 'me'], 2, 'urdb: --as: A valid integer is required.\n'],
-      [['--chat', String(GROUP), '--report', '999', '--units', '101', '--as', '4242'], 1, 'urdb: Chat by chat ID is not found\n'],
-      [['--chat', String(GROUP), '--report', '999', '--units', '101', '--as', String(NOROLE)], 1, 'urdb: User has no any role\n'],
-      [['--chat', String(GROUP), '--report', '999', '--units', '101', '--as', String(ADMIN)], 1, 'urdb: Report type by ID is not found\n'],
-      [['--chat', String(GROUP), '--report', 'DAILY_REVENUE', '--units', '101', '--as', String(ADMIN)], 1, 'urdb: Permission to report type denied\n'],
-      [['--chat', '777', '--report', '7', '--units', '999,101,201', '--as', String(ADMIN)], 1, 'urdb: Permission to units {201, 999} denied\n'],
-      [['--chat', '777', '--report', '7', '--units', '101', '--as', String(ADMIN)], 1, 'urdb: Chat by chat ID is not found\n'],
-      [['--chat', String(GROUP), '--report', '7', '--region', 'Казань', '--as', String(ADMIN)], 1, 'urdb: Permission to units {201, 202} denied\n'],
+      [['--chat', String(GROUP), '--report', '999', '--units', '101', '--as', '4242'], 1, 'urdb: --as 4242: no chat has the Telegram chat id 4242 (Chat by chat ID is not found); register it with `urdb chats add --chat-id 4242`, or pick one from `urdb chats list`\n'],
+      [['--chat', String(GROUP), '--report', '999', '--units', '101', '--as', String(NOROLE)], 1, `urdb: --as ${NOROLE} (chat "nobody") has no role, so it may route nothing (User has no any role); give it one: \`urdb roles assign ${NOROLE} --role <role>\` (roles: \`urdb roles list\`)\n`],
+      [['--chat', String(GROUP), '--report', '999', '--units', '101', '--as', String(ADMIN)], 1, 'urdb: --report 999: no report type has that id (Report type by ID is not found); list them with `urdb report-types list`\n'],
+      [['--chat', String(GROUP), '--report', 'DAILY_REVENUE', '--units', '101', '--as', String(ADMIN)], 1, `urdb: ${AS_ADMIN}: its role does not grant report type DAILY_REVENUE (Permission to report type denied); grant it: \`urdb roles grant "north" --report-types DAILY_REVENUE\`, or leave out --as\n`],
+      [['--chat', '777', '--report', '7', '--units', '999,101,201', '--as', String(ADMIN)], 1, `urdb: ${AS_ADMIN}: its role does not grant units 201, 999 (Permission to units {201, 999} denied); grant them: \`urdb roles grant "north" --units 201,999\`, or leave them out\n`],
+      [['--chat', '777', '--report', '7', '--units', '101', '--as', String(ADMIN)], 1, 'urdb: --chat 777: no chat has the Telegram chat id 777 (Chat by chat ID is not found); register it with `urdb chats add --chat-id 777`, or pick one from `urdb chats list`\n'],
+      [['--chat', String(GROUP), '--report', '7', '--region', 'Казань', '--as', String(ADMIN)], 1, `urdb: ${AS_ADMIN}: its role does not grant units 201, 202 (Permission to units {201, 202} denied); grant them: \`urdb roles grant "north" --units 201,202\`, or leave them out\n`],
     ];
     const results = await Promise.all(cases.map(([args]) => run('routes', 'add', ...args)));
     expect(results.map((r, i) => ({ args: cases[i]![0], code: r.code, stderr: r.stderr }))).toEqual(
@@ -127,7 +128,10 @@ describe('urdb routes add --as (the API\'s role checks, order and messages)', ()
     expect(ok.stderr).toBe(`added 1 route as user ${ADMIN}\n`);
     const conflict = await run('routes', 'add', '--chat', 'Ops', '--report', '7', '--region', 'Москва 1', '--as', String(ADMIN));
     expect(conflict.code).toBe(1);
-    expect(conflict.stderr).toBe('urdb: Unit route already exists\n');
+    expect(conflict.stderr).toBe(
+      `urdb: with --as the request is all or nothing, and some of these units already route CANCELED_ORDERS into chat ${GROUP} (Unit route already exists); ` +
+        `see them with \`urdb routes list --chat ${GROUP} --report 7\` and leave them out, or leave out --as (existing routes are then counted)\n`,
+    );
     expect(await routes()).toEqual([`${GROUP}:7:101`]);
   });
 });
@@ -164,13 +168,16 @@ describe('urdb routes rm', () => {
   it('--as applies the role checks of POST (a user removes only what it could have added)', async () => {
     const before = await state(db);
     const denied = await run('routes', 'rm', '--chat', 'Ops', '--report', '7', '--units', '101,201', '--as', String(ADMIN));
-    expect([denied.code, denied.stderr]).toEqual([1, 'urdb: Permission to units {201} denied\n']);
+    const unit201 = `urdb: ${AS_ADMIN}: its role does not grant unit 201 (Permission to units {201} denied); grant it: \`urdb roles grant "north" --units 201\`, or leave it out\n`;
+    expect([denied.code, denied.stderr]).toEqual([1, unit201]);
     const norole = await run('routes', 'rm', '--chat', 'Ops', '--report', '7', '--units', '101', '--as', String(NOROLE));
-    expect([norole.code, norole.stderr]).toEqual([1, 'urdb: User has no any role\n']);
+    expect([norole.code, norole.stderr.split(' (')[0]]).toEqual([1, `urdb: --as ${NOROLE}`]);
+    expect(norole.stderr).toContain('has no role, so it may route nothing (User has no any role)');
     const type = await run('routes', 'rm', '--chat', 'Ops', '--report', '17', '--units', '101', '--as', String(ADMIN));
-    expect([type.code, type.stderr]).toEqual([1, 'urdb: Permission to report type denied\n']);
+    expect(type.code).toBe(1);
+    expect(type.stderr).toMatch(/^urdb: --as 1001 \(chat "admin", role "north"\): its role does not grant report type \w+ \(Permission to report type denied\); grant it: `urdb roles grant "north" --report-types \w+`/);
     const all = await run('routes', 'rm', '--chat', 'Ops', '--report', '7', '--all', '--as', String(ADMIN), '--yes');
-    expect([all.code, all.stderr]).toEqual([1, 'urdb: Permission to units {201} denied\n']);
+    expect([all.code, all.stderr]).toEqual([1, unit201]);
     expect(await state(db)).toEqual(before);
     const ok = await run('routes', 'rm', '--chat', 'Ops', '--report', '7', '--units', '101,102', '--as', String(ADMIN));
     expect([ok.code, ok.stderr]).toEqual([0, `deleted 2 routes as user ${ADMIN}\n`]);

@@ -342,9 +342,9 @@ describe('urdb units on a terminal', () => {
     t.press('down');
     await t.expectScreen(/❯ Москва 1/);
     t.press('enter');
-    await t.expectScreen(/Department\n❯ \(none\)/);
+    await t.expectScreen(/Department \(optional\)\n❯ \(none\)/);
     t.press('down', 'enter');
-    await t.expect('Office manager account');
+    await t.expect('Office manager account (optional)');
     t.type('om801');
     t.press('enter');
     await t.expect('Dodo IS API account');

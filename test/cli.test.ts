@@ -9,6 +9,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createClient } from '../src/db/client';
+import { latestVersion } from '../src/db/migrate';
 import { BIN, ROOT, cleanEnv, urdb } from './support/cli';
 import { freshDatabase } from './support/db';
 
@@ -114,9 +115,13 @@ describe('exit codes', () => {
     for (const code of ['0 ok', '1 error', '2 usage', '3 cannot connect', '130 interrupted']) expect(r.stdout).toContain(code);
   });
 
-  it('--version prints the version of package.json', async () => {
+  it('--version prints the version of package.json and the schema version it expects (from the migration files)', async () => {
     const { version } = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
-    for (const flag of ['--version', '-V']) expect(await urdb([flag])).toMatchObject({ code: 0, stdout: `${version}\n`, stderr: '' });
+    const line = `urdb ${version} (schema ${latestVersion()})\n`;
+    // The launcher answers --version alone without loading the CLI; with other flags commander does: same text.
+    for (const args of [['--version'], ['-V'], ['--no-color', '--version']]) {
+      expect(await urdb(args)).toMatchObject({ code: 0, stdout: line, stderr: '' });
+    }
   });
 });
 

@@ -59,7 +59,8 @@ describe('installable', () => {
       expect(migrated.status, migrated.stderr).toBe(0);
       expect(migrated.stderr).toContain(`now at version ${latestVersion()}`);
       const version = run(['--version']);
-      expect(version.stdout.trim()).toBe(JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version);
+      const { version: v } = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+      expect(version.stdout.trim()).toBe(`urdb ${v} (schema ${latestVersion()})`);
     } finally {
       await db.drop();
     }

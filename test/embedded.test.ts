@@ -14,7 +14,7 @@ import { createClient } from '../src/db/client';
 import { acquire, stopEmbedded } from '../src/db/embedded';
 import { latestVersion } from '../src/db/migrate';
 import { REPORT_TYPES } from '../src/db/seed-data';
-import { BIN, ROOT, cleanEnv, urdb, type CliResult } from './support/cli';
+import { BIN, ROOT, cleanEnv, letOthersThrough, urdb, type CliResult } from './support/cli';
 
 const isRoot = process.getuid?.() === 0;
 const homes: string[] = [];
@@ -384,25 +384,6 @@ describe.skipIf(!isRoot)('as root', () => {
   });
 });
 
-/**
- * The urdb user runs urdb from this checkout, so it must be able to pass through the checkout's directories; a
- * checkout in a private directory (CI clones into `mktemp -d`, mode 700) would stop it before urdb starts. Adds the
- * search bit for others where it is missing, and returns what puts the modes back.
- */
-function letOthersThrough(dir: string): () => void {
-  const changed: [string, number][] = [];
-  for (let d = dir; ; d = path.dirname(d)) {
-    const mode = fs.statSync(d).mode & 0o7777;
-    if ((mode & 0o001) === 0) {
-      fs.chmodSync(d, mode | 0o001);
-      changed.push([d, mode]);
-    }
-    if (d === path.dirname(d)) break;
-  }
-  return () => {
-    for (const [d, mode] of changed) fs.chmodSync(d, mode);
-  };
-}
 
 /** A process whose command line names the home's temporary directories (an initdb left by a killed command). */
 function orphansOf(home: string): boolean {

@@ -155,7 +155,7 @@ describe('SIGTERM to urdb serve under load', () => {
     figures.requests += outcomes.length + slow.length;
 
     for (const a of answers) expect(a).toMatch(/^HTTP\/1\.1 201 Created\r\n/);
-    expect(serve.stderr()).toMatch(/finishing [3-9]\d* request\(s\) in flight|finishing \d{2,} request\(s\) in flight/);
+    expect(serve.stderr()).toMatch(/finishing [3-9]\d* requests in flight|finishing \d{2,} requests in flight/);
     // What the server took, from its access log: each of those the client got in full, with the same status.
     const served = new Map<string, number>();
     for (const m of serve.stderr().matchAll(/Z (GET|POST) (\S+) (\d{3}) /g)) served.set(`${m[1]} ${m[2]}`, Number(m[3]));

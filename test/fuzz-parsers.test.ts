@@ -491,8 +491,8 @@ describe('the command line', () => {
         if (/^\s+at .*(?:\(.*:\d+:\d+\)|file:|node:)|^urdb: .*(?:unexpected error|database error|SQLSTATE)/m.test(r.stderr)) failures.push(`${where}: ${r.stderr}`);
         if (r.code !== 0) {
           const lines = r.stderr.split('\n').filter((l) => l !== '');
-          // A message line; a bundle's problems are indented below it; commander adds a usage hint.
-          const message = lines.filter((l) => !/^ {2}\S|^\(add --help for usage\)$|^\(Did you mean .*\?\)$/.test(l));
+          // A message line; a bundle's problems are indented below it; a parser error adds the command's usage.
+          const message = lines.filter((l) => !/^ {2}\S|^usage: urdb .* \(see `urdb .*--help`\)$/.test(l));
           if (message.length !== 1 && !/^Usage: /m.test(r.stderr)) failures.push(`${where}: ${message.length} message lines:\n${r.stderr}`);
           const leak = leaks(r.stderr, ...args);
           if (leak) failures.push(`${where}: ${leak} in ${r.stderr}`);

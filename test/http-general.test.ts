@@ -370,7 +370,12 @@ describe('§1 unknown paths and failures', () => {
   it('an unreachable database is 503 "Database unavailable" on data routes and /readyz, and the server recovers when it returns', async () => {
     let down = true;
     const flaky = ((...args: unknown[]) => {
-      if (down) throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+      // What node's net module throws for a refused connection (errno, syscall and address included).
+      if (down) {
+        throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), {
+          code: 'ECONNREFUSED', errno: -111, syscall: 'connect', address: '127.0.0.1', port: 5432,
+        });
+      }
       return (db.sql as unknown as (...a: unknown[]) => unknown)(...args);
     }) as unknown as Sql;
     const api = client(flaky);

@@ -107,6 +107,8 @@ describe('SIGHUP', () => {
       [['--allowed-hosts', ' , '], {}, '--allowed-hosts: no entry in " , "'],
       [['--keep-alive-timeout', '0'], {}, '--keep-alive-timeout (or URDB_KEEP_ALIVE_TIMEOUT): Ensure this value is greater than or equal to 1.'],
       [[], { URDB_MAX_CONNECTIONS: 'many' }, '--max-connections (or URDB_MAX_CONNECTIONS): A valid integer is required.'],
+      [['--cache-bytes', '32M'], {}, '--cache-bytes (or URDB_CACHE_BYTES): A valid integer is required.'],
+      [[], { URDB_CACHE_BYTES: '-1' }, '--cache-bytes (or URDB_CACHE_BYTES): Ensure this value is greater than or equal to 0.'],
     ] as const) {
       const res = await urdb(['serve', '--port', '0', ...args], { url: db.url, env });
       expect(res.code, args.join(' ')).toBe(2);

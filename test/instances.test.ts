@@ -22,17 +22,26 @@ const chatsOf = async (s: ServeProcess, unit: number) => {
   return ((await res.json()) as { chat_ids: number[] }).chat_ids;
 };
 
-/** Every instance answers `want` within 2 s, and then 10 times in a row (both workers of the --workers 2 one). */
+/**
+ * Every instance answers `want` 10 times in a row within 5 s. The --workers 2 instance is two processes, each with
+ * its own cache and listener, so one of them may answer right a few milliseconds before the other: convergence is
+ * what is checked (a cache left stale would never give 10 right answers in a row); test/bench/instances.mjs measures
+ * the delay.
+ */
 async function everyInstanceSees(unit: number, want: number[]) {
   for (const s of instances) {
-    const deadline = Date.now() + 2000;
-    let got = await chatsOf(s, unit);
-    while (JSON.stringify(got) !== JSON.stringify(want) && Date.now() < deadline) {
-      await sleep(10);
+    const deadline = Date.now() + 5000;
+    let inARow = 0;
+    let got: number[] = [];
+    while (inARow < 10 && Date.now() < deadline) {
       got = await chatsOf(s, unit);
+      if (JSON.stringify(got) === JSON.stringify(want)) inARow++;
+      else {
+        inARow = 0;
+        await sleep(10);
+      }
     }
-    expect(got, `instance ${s.url}`).toEqual(want);
-    for (let i = 0; i < 10; i++) expect(await chatsOf(s, unit), `instance ${s.url}, again`).toEqual(want);
+    expect(inARow, `instance ${s.url}: ${JSON.stringify(got)}, not ${JSON.stringify(want)} 10 times in a row within 5 s`).toBe(10);
   }
 }
 

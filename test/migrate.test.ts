@@ -12,10 +12,10 @@ afterAll(async () => {
 });
 
 describe('urdb migrate', () => {
-  it('refuses other commands on a database without the schema, saying to run urdb migrate', async () => {
+  it('refuses other commands on a database without the schema, saying to run urdb init (migrate alone seeds nothing)', async () => {
     const r = await urdb(['units', 'list'], { url: empty.url });
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/no urdb schema "urdb".*run `urdb migrate`/);
+    expect(r.stderr).toMatch(/no urdb schema "urdb".*run `urdb init` against this database/);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
   });
 

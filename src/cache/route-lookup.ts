@@ -9,6 +9,11 @@
  * - a fill that started before a clear is not stored (epoch check), so a slow query cannot put old data back.
  * Invalidation is deliberately coarse: routes change rarely next to how often they are read, and a cleared cache
  * refills at one query per key.
+ *
+ * Memory is bounded by bytes, not entries (an entry for a unit with many chats weighs more than one with none): each
+ * entry is charged an estimate of what it keeps alive (the key, the ids, the prepared pages), and the least recently
+ * used entries are evicted until the total fits. A Map keeps insertion order, so "used" is delete + set and the
+ * eviction candidate is the first key: every operation is O(1).
  */
 
 /**
@@ -22,29 +27,47 @@ export interface RouteCacheStats {
   readonly clears: number;
   /** Entries held now. */
   readonly size: number;
-  /** An estimate of the heap the entries hold now, bytes (see entryBytes). */
+  /** An estimate of the heap the entries hold now, bytes. */
+  readonly bytes: number;
+  /** The bound on `bytes`. */
+  readonly maxBytes: number;
+}
+
+/** What the cache keeps per (lookup, key): the complete ordered id list, and the answers already prepared from it. */
+interface Entry {
+  ids: readonly number[];
+  /** Prepared answers by page (`limit:offset`), built on first use. */
+  pages: Map<string, Prepared> | null;
+  bytes: number;
+}
+
+/** Something prepared from an entry's ids (a serialised HTTP answer), with the bytes it keeps alive. */
+export interface Prepared {
   readonly bytes: number;
 }
 
-/**
- * The heap one entry holds, estimated: measured on Node 20 (`--expose-gc`, 100,000 entries of 0–50 ids) as about
- * 104 bytes for the Map slot, key string and array headers, plus a byte per key character and 8 per id.
- */
-export function entryBytes(key: string, ids: readonly number[]): number {
-  return 104 + key.length + 8 * ids.length;
-}
+/** Default bound: peak RSS of `urdb serve` under the bench's load and random-key lookups stays under 150 MB. */
+export const DEFAULT_CACHE_BYTES = 16 * 1024 * 1024;
+
+// Estimates of V8's cost beyond the payload: a Map slot, the entry object, the array header; a page's Map slot.
+const ENTRY_OVERHEAD = 160;
+const PAGE_OVERHEAD = 64;
+const BYTES_PER_ID = 8;
+
+export type Lookup = 'chats' | 'units';
 
 export class RouteLookupCache implements RouteCacheStats {
-  private readonly chatsByUnit = new Map<string, readonly number[]>();
-  private readonly unitsByChat = new Map<string, readonly number[]>();
+  /** Both lookups in one LRU: `c<unit>:<type>` and `u<chat>:<type>`. */
+  private readonly entries = new Map<string, Entry>();
   private epoch = 0;
   private enabled = false;
+  private used = 0;
   hits = 0;
   misses = 0;
   clears = 0;
-  bytes = 0;
+  evictions = 0;
 
-  constructor(readonly maxEntries = 100_000) {}
+  constructor(readonly maxBytes = DEFAULT_CACHE_BYTES) {}
 
   get isEnabled(): boolean {
     return this.enabled;
@@ -65,49 +88,104 @@ export class RouteLookupCache implements RouteCacheStats {
   clear(): void {
     this.epoch++;
     this.clears++;
-    this.bytes = 0;
-    this.chatsByUnit.clear();
-    this.unitsByChat.clear();
+    this.entries.clear();
+    this.used = 0;
   }
 
+  /** Entries kept (both lookups). */
   get size(): number {
-    return this.chatsByUnit.size + this.unitsByChat.size;
+    return this.entries.size;
+  }
+
+  /** Bytes charged for what is kept (an estimate of the heap it holds), never above `maxBytes`. */
+  get bytes(): number {
+    return this.used;
   }
 
   /** Chat ids for (unit, report type), filling from `load` on a miss. */
   chats(unitId: number, reportTypeId: number, load: () => Promise<number[]>): Promise<readonly number[]> {
-    return this.get(this.chatsByUnit, `${unitId}:${reportTypeId}`, load);
+    return this.get(keyOf('chats', unitId, reportTypeId), load);
   }
 
   /** Unit ids for (Telegram chat id, report type), filling from `load` on a miss. */
   units(chatId: number, reportTypeId: number, load: () => Promise<number[]>): Promise<readonly number[]> {
-    return this.get(this.unitsByChat, `${chatId}:${reportTypeId}`, load);
+    return this.get(keyOf('units', chatId, reportTypeId), load);
   }
 
-  private async get(map: Map<string, readonly number[]>, key: string, load: () => Promise<number[]>) {
+  /**
+   * A cache hit answered without the handler: the answer prepared for this page of the entry (built by `prepare`
+   * from the ids on first use, then kept with the entry), or undefined on a miss (the caller takes the full path,
+   * which fills the entry).
+   */
+  prepared<P extends Prepared>(lookup: Lookup, a: number, reportTypeId: number, page: string, prepare: (ids: readonly number[]) => P): P | undefined {
+    if (!this.enabled) return undefined;
+    const key = keyOf(lookup, a, reportTypeId);
+    const entry = this.entries.get(key);
+    if (entry === undefined) return undefined;
+    this.hits++;
+    this.touch(key, entry);
+    const pages = (entry.pages ??= new Map());
+    let answer = pages.get(page) as P | undefined;
+    if (answer === undefined) {
+      answer = prepare(entry.ids);
+      pages.set(page, answer);
+      const cost = answer.bytes + page.length * 2 + PAGE_OVERHEAD;
+      entry.bytes += cost;
+      this.used += cost;
+      this.evict();
+    }
+    return answer;
+  }
+
+  private async get(key: string, load: () => Promise<number[]>): Promise<readonly number[]> {
     if (this.enabled) {
-      const hit = map.get(key);
+      const hit = this.entries.get(key);
       if (hit !== undefined) {
         this.hits++;
-        return hit;
+        this.touch(key, hit);
+        return hit.ids;
       }
     }
     this.misses++;
     const epoch = this.epoch;
-    const value = await load();
-    if (this.enabled && epoch === this.epoch) {
-      if (map.size >= this.maxEntries) this.evictOldest(map);
-      const old = map.get(key); // a parallel miss of the same key stored it meanwhile
-      if (old !== undefined) this.bytes -= entryBytes(key, old);
-      map.set(key, value);
-      this.bytes += entryBytes(key, value);
-    }
-    return value;
+    const ids = await load();
+    if (this.enabled && epoch === this.epoch) this.store(key, ids);
+    return ids;
   }
 
-  private evictOldest(map: Map<string, readonly number[]>) {
-    const [key, ids] = map.entries().next().value!;
-    map.delete(key);
-    this.bytes -= entryBytes(key, ids);
+  private store(key: string, ids: readonly number[]): void {
+    const old = this.entries.get(key);
+    if (old !== undefined) {
+      // Two concurrent misses of one key: the later fill replaces the earlier (both read after the last clear).
+      this.entries.delete(key);
+      this.used -= old.bytes;
+    }
+    const entry: Entry = { ids, pages: null, bytes: ENTRY_OVERHEAD + key.length * 2 + ids.length * BYTES_PER_ID };
+    if (entry.bytes > this.maxBytes) return; // never kept: it would evict everything and still not fit
+    this.entries.set(key, entry);
+    this.used += entry.bytes;
+    this.evict();
   }
+
+  /** Most recently used: moved to the end of the Map's order. */
+  private touch(key: string, entry: Entry): void {
+    this.entries.delete(key);
+    this.entries.set(key, entry);
+  }
+
+  /** Least recently used first, until the total fits (the entry just stored or grown is the most recent: last). */
+  private evict(): void {
+    while (this.used > this.maxBytes) {
+      const oldest = this.entries.entries().next();
+      if (oldest.done) break;
+      const [key, entry] = oldest.value;
+      this.entries.delete(key);
+      this.used -= entry.bytes;
+      this.evictions++;
+    }
+  }
+}
+
+function keyOf(lookup: Lookup, a: number, reportTypeId: number): string {
+  return `${lookup === 'chats' ? 'c' : 'u'}${a}:${reportTypeId}`;
 }

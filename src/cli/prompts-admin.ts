@@ -103,6 +103,9 @@ async function firstLineOfStdin(): Promise<string> {
  */
 export async function askSecret(rt: Runtime, value: string | boolean | undefined, q: { flag: string; message: string }): Promise<string | undefined> {
   if (value === undefined || value === false) return undefined;
+  if (typeof value === 'string' && value.trim() === '') {
+    throw new UsageError(`${q.flag} is empty`, `give the code, ${q.flag} - to read it from stdin, or ${q.flag} alone to type it on a terminal`);
+  }
   if (typeof value === 'string' && value !== '-') return value;
   if (value === true && rt.interactive) {
     const { password } = await prompts();
@@ -112,6 +115,13 @@ export async function askSecret(rt: Runtime, value: string | boolean | undefined
     throw new UsageError(`${q.flag} needs a value`, `give it, pipe it on stdin with ${q.flag} -, or run on a terminal to type it`);
   }
   const line = await firstLineOfStdin();
-  if (line.trim() === '') throw new UsageError(`${q.flag} -: stdin held no access code`, 'pipe the code as the first line');
+  if (line.trim() === '') {
+    // The flag alone, off a terminal, reads stdin too: say what was given, not `-`.
+    if (value === '-') throw new UsageError(`${q.flag} -: stdin held no access code`, 'pipe the code as the first line');
+    throw new UsageError(
+      `${q.flag} (without a value, not on a terminal): stdin held no access code`,
+      `give it (${q.flag} CODE), or pipe the code as the first line of stdin with ${q.flag} -`,
+    );
+  }
   return line;
 }

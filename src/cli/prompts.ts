@@ -55,7 +55,15 @@ export interface TextQuestion {
   default?: string;
   /** Optional values are asked for (when the command prompts) but never an error when missing. Default true. */
   required?: boolean;
+  /**
+   * A check against the database once the value is well-formed (a name or uuid already taken): its message keeps
+   * the prompt open, so a mistake is said when it is typed, not after every other question.
+   */
+  check?: (value: string) => Promise<string | null>;
 }
+
+/** `Office manager account (optional)`: a prompt that may be left empty says so. */
+const optionalLabel = (message: string) => (/\(optional\)$/.test(message) ? message : `${message} (optional)`);
 
 /** A text value: the flag's, else typed at a prompt, else (no terminal) the default or a usage error. */
 export async function askText(rt: Runtime, q: TextQuestion & { required?: true }): Promise<string>;
@@ -70,13 +78,16 @@ export async function askText(rt: Runtime, q: TextQuestion): Promise<string | un
   const { input } = await prompts();
   const answer = await input(
     {
-      message: q.message,
+      message: required ? q.message : optionalLabel(q.message),
       default: q.default,
       required,
-      validate: (v: string) => {
-        if (!q.schema || (!required && v.trim() === '')) return true;
-        const r = q.schema.safeParse(v);
-        return r.success || (r.error.issues[0]?.message ?? 'invalid value');
+      validate: async (v: string) => {
+        if (!required && v.trim() === '') return true;
+        if (q.schema) {
+          const r = q.schema.safeParse(v);
+          if (!r.success) return r.error.issues[0]?.message ?? 'invalid value';
+        }
+        return (await q.check?.(v.trim())) ?? true;
       },
     },
     context(),
@@ -152,7 +163,7 @@ async function askOptionalRef(rt: Runtime, kind: RefKind, message: string, curre
   const { select } = await prompts();
   const picked = await select<number | null>(
     {
-      message,
+      message: optionalLabel(message),
       choices: [{ name: '(none)', value: null }, ...choices.map((c) => ({ name: label(c), value: c.id }))],
       default: current,
       pageSize: pageSize(),

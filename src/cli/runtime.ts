@@ -4,13 +4,14 @@
  */
 import type { Command } from 'commander';
 import os from 'node:os';
-import { EXIT, UrdbError, ValidationError, exitCodeFor, type FieldErrors } from '../core/errors';
+import { EXIT, ForbiddenError, UrdbError, ValidationError, exitCodeFor, type FieldErrors } from '../core/errors';
 import { validate } from '../core/fields';
 import type { Actor, Ctx } from '../core/operation';
 import { classifyDbError, isConnectionError } from '../db/client';
 import type { Database } from '../db/open';
 import { resolveTarget, schemaName } from '../db/target';
 import { Output, outputOptions } from './output';
+import { flushStdout, stdoutFailure } from './stdout';
 import type { z } from 'zod';
 
 export interface Globals {
@@ -24,6 +25,13 @@ export interface Globals {
   pager?: boolean;
 }
 
+/** No success message once stdout has failed: the failure is what the command reports. */
+class CommandOutput extends Output {
+  override say(text: string): void {
+    if (!stdoutFailure()) super.say(text);
+  }
+}
+
 export class Runtime {
   readonly out: Output;
   readonly globals: Globals;
@@ -34,12 +42,14 @@ export class Runtime {
   readonly abort = new AbortController();
   /** host:port of the database, once known: connection failures name it. */
   endpoint: string | null = null;
+  /** The PostgreSQL user, once connected: permission errors name it in the grant to give. */
+  databaseUser: string | null = null;
   private db: Database | null = null;
   private opening: Promise<Database> | null = null;
 
   constructor(globals: Globals) {
     this.globals = globals;
-    this.out = new Output(outputOptions(globals));
+    this.out = new CommandOutput(outputOptions(globals));
     this.interactive =
       globals.input !== false && Boolean(process.stdin.isTTY) && Boolean(process.stdout.isTTY) && !process.env.URDB_NO_INPUT;
   }
@@ -77,6 +87,7 @@ export class Runtime {
     }
     this.db = await this.opening;
     this.endpoint = this.db.endpoint;
+    this.databaseUser = (this.db.sql.options as { user?: string }).user ?? null;
     return this.db;
   }
 
@@ -143,6 +154,8 @@ export function action(fn: ActionFn) {
     process.on('SIGTERM', onSigint);
     try {
       await fn(rt, opts, args, cmd);
+      // Data a command wrote that could not reach stdout (a full disk) is its failure, not a success.
+      await flushStdout();
     } catch (err) {
       report(rt, err);
     } finally {
@@ -172,6 +185,18 @@ function isPromptCancel(err: unknown): boolean {
   return name === 'ExitPromptError' || name === 'AbortPromptError';
 }
 
+/** PostgreSQL's "permission denied" (42501) as what it is: a grant the database user lacks, and who can give it. */
+function privilegeError(err: unknown, rt: Runtime): unknown {
+  const pg = err as { code?: string; message?: string; name?: string } | null;
+  if (pg?.name !== 'PostgresError' || pg.code !== '42501') return err;
+  const user = rt.databaseUser ?? 'this user';
+  const schema = schemaName();
+  return new ForbiddenError(
+    `the database refused: ${pg.message} (the database user "${user}" lacks a privilege)`,
+    `as the owner of schema ${schema} or a superuser, grant it, e.g. grant select, insert, update, delete on all tables in schema ${schema} to ${user}`,
+  );
+}
+
 export function report(rt: Runtime, err: unknown): void {
   let e = err;
   if (rt.interrupted || isPromptCancel(err)) {
@@ -182,6 +207,7 @@ export function report(rt: Runtime, err: unknown): void {
   if (!(e instanceof UrdbError) && isConnectionError(e)) {
     e = classifyDbError(e, rt.endpoint ?? 'the database');
   }
+  e = privilegeError(e, rt);
   process.exitCode = exitCodeFor(e);
   if (e instanceof UrdbError) {
     const hint = e.hint ? `; ${e.hint}` : '';
@@ -194,6 +220,10 @@ export function report(rt: Runtime, err: unknown): void {
     const text = pg?.severity ? `database error: ${pg.message} (SQLSTATE ${pg.code})` : `unexpected error: ${(e as Error)?.message ?? String(e)}`;
     process.stderr.write(`urdb: ${oneLine(text)}${rt.globals.debug ? '' : '; run with --debug for details'}\n`);
   }
-  if (rt.globals.debug && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
+  if (rt.globals.debug && e instanceof Error && e.stack) {
+    process.stderr.write(`${e.stack}\n`);
+    const cause = e.cause as Error | undefined;
+    if (cause?.stack) process.stderr.write(`caused by: ${cause.stack}\n`);
+  }
 }
 

@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
-import fs from 'node:fs';
-import path from 'node:path';
 import { progressBar } from '../cli/progress';
+import { plural } from '../cli/text';
 import { action } from '../cli/runtime';
 import { UsageError } from '../core/errors';
 import type { ImportCounts } from '../handlers/bundle/import';
-import { readText } from './common';
+import { readText, AtomicFile } from './common';
+import { flushStdout, writeStdout } from '../cli/stdout';
 
 export async function readJsonFile(file: string): Promise<unknown> {
   const text = await readText(file);
@@ -64,28 +64,31 @@ export function registerBundle(program: Command): void {
     .action(
       action(async (rt, opts) => {
         const { exportBundle, formatBundle } = await import('../handlers/bundle/export');
+        // A file that cannot be written fails now, before the export's work.
+        const file = opts.out ? new AtomicFile(opts.out as string) : null;
         const bar = progressBar(!rt.out.opts.quiet);
         let n = 0;
-        const bundle = await exportBundle(await rt.ctx(), (section) => bar.update(section, ++n, 8));
+        let bundle: Awaited<ReturnType<typeof exportBundle>>;
+        try {
+          bundle = await exportBundle(await rt.ctx(), (section) => bar.update(section, ++n, 8));
+        } catch (err) {
+          file?.abort(); // a database that cannot be reached leaves no temporary file behind
+          throw err;
+        }
         bar.finish();
-        if (opts.out) {
-          const target = path.resolve(opts.out as string);
-          const tmp = `${target}.tmp-${process.pid}`;
-          const fd = fs.openSync(tmp, 'w');
-          try {
-            for (const chunk of formatBundle(bundle)) fs.writeSync(fd, chunk);
-            fs.fsyncSync(fd);
-          } finally {
-            fs.closeSync(fd);
-          }
-          fs.renameSync(tmp, target);
+        if (file) {
+          file.write(formatBundle(bundle));
+          file.commit();
         } else {
-          for (const chunk of formatBundle(bundle)) process.stdout.write(chunk);
+          for (const chunk of formatBundle(bundle)) if (!writeStdout(chunk)) break;
+          // The data is out (or its failure known) before the success message.
+          await flushStdout();
         }
         const routes = bundle.report_routes.reduce((s, r) => s + r.unit_ids.length, 0);
         rt.out.say(
-          `exported ${bundle.regions.length} regions, ${bundle.units.length} units, ${bundle.report_types.length} report types, ` +
-            `${bundle.roles.length} roles, ${bundle.telegram_chats.length} chats, ${routes} routes${opts.out ? ` to ${opts.out}` : ''}`,
+          `exported ${plural(bundle.regions.length, 'region')}, ${plural(bundle.units.length, 'unit')}, ` +
+            `${plural(bundle.report_types.length, 'report type')}, ${plural(bundle.roles.length, 'role')}, ` +
+            `${plural(bundle.telegram_chats.length, 'chat')}, ${plural(routes, 'route')}${opts.out ? ` to ${opts.out}` : ''}`,
         );
       }),
     );

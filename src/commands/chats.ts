@@ -1,17 +1,16 @@
 import type { Command } from 'commander';
 import type { Column } from '../cli/output';
 import { action } from '../cli/runtime';
+import { CHAT_FIELDS } from '../handlers/resource-fields';
+import { fieldColumns } from './columns';
 import { counted, plural, quoted } from '../cli/text';
 import { ConflictError, UsageError } from '../core/errors';
 import type { Chat } from '../handlers/chats';
-import { pageInput, pageOptions, printPageHint } from './common';
+import { capitalised, deletionOptions, pageInput, pageOptions, printPageHint, proceedWithDeletion, requireFlags } from './common';
 import { reportChange } from './ref-options';
 
 const CHAT_COLUMNS: Column<Chat>[] = [
-  { header: 'CHAT ID', value: (c) => c.chat_id },
-  { header: 'TYPE', value: (c) => c.type },
-  { header: 'TITLE', value: (c) => c.title },
-  { header: 'USERNAME', value: (c) => c.username },
+  ...fieldColumns(CHAT_FIELDS, ['chat_id', 'type', 'title', 'username']),
   { header: 'ROLE', value: (c) => c.role },
   { header: 'CREATED AT', value: (c) => c.created_at.toISOString() },
 ];
@@ -64,6 +63,7 @@ export function registerChats(program: Command): void {
       action(async (rt, opts) => {
         const { createChat, createChatInput, getChat } = await import('../handlers/chats');
         const { askText } = await import('../cli/prompts');
+        requireFlags(rt, [['--chat-id', opts.chatId], ['--title', opts.title]]);
         const asking = opts.chatId === undefined || opts.title === undefined;
         const chatIdText = await askText(rt, {
           value: opts.chatId,
@@ -137,22 +137,22 @@ export function registerChats(program: Command): void {
       }),
     );
 
-  chats
-    .command('rm')
-    .description('delete a chat and the routes into it (asks first)')
-    .argument('[chat]', 'its Telegram chat id, @username or title')
-    .option('-y, --yes', 'delete without asking')
-    .action(
+  deletionOptions(
+    chats
+      .command('rm')
+      .description('delete a chat and the routes into it (asks first)')
+      .argument('[chat]', 'its Telegram chat id, @username or title'),
+  ).action(
       action(async (rt, opts, [ref]) => {
         const { deleteChat } = await import('../handlers/chats');
         const { askChat } = await import('../cli/prompts-admin');
-        const { confirmChange } = await import('../cli/prompts');
         const chat = await askChat(rt, ref, { flag: '<chat>', message: 'Chat to delete' });
         const input = rt.validate(deleteChat.input, { chat }, { chat: '<chat>' });
         const ctx = await rt.ctx();
         const impact = await deleteChat.run(ctx, { ...input, dry_run: true });
         const along = (n: number) => (n ? ` and its ${plural(n, 'route')}` : '');
-        await confirmChange(rt, `Delete ${chatName(impact)}${along(impact.routes)}?`, opts.yes);
+        const sentence = `delete ${chatName(impact)}${along(impact.routes)}`;
+        if (!(await proceedWithDeletion(rt, opts, `${capitalised(sentence)}?`, sentence, impact))) return;
         const deleted = await deleteChat.run(ctx, { chat: String(impact.chat_id), dry_run: false });
         reportChange(rt, `deleted ${chatName(deleted)}${along(deleted.routes)}`, deleted);
       }),

@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import { action } from '../cli/runtime';
+import { DEPARTMENT_FIELDS } from '../handlers/resource-fields';
+import { fieldColumns } from './columns';
 import { plural, quoted } from '../cli/text';
-import { pageInput, pageOptions, printPageHint } from './common';
+import { pageInput, pageOptions, printPageHint, requireFlags } from './common';
 
 export function registerDepartments(program: Command): void {
   const departments = program.command('departments').description('departments (an optional grouping of units, from Dodo IS)');
@@ -11,11 +13,7 @@ export function registerDepartments(program: Command): void {
       const { listDepartments } = await import('../handlers/departments');
       const input = rt.validate(listDepartments.cliInput, pageInput(rt, opts));
       const page = await listDepartments.run(await rt.ctx(), input);
-      await rt.out.list(page.items, [
-        { header: 'ID', value: (d) => d.id },
-        { header: 'NAME', value: (d) => d.name },
-        { header: 'UUID', value: (d) => d.uuid },
-      ]);
+      await rt.out.list(page.items, fieldColumns(DEPARTMENT_FIELDS, ['id', 'name', 'uuid']));
       await printPageHint(rt, page, input, 'departments', async (all) => listDepartments.run(await rt.ctx(), all));
     }),
   );
@@ -31,6 +29,7 @@ export function registerDepartments(program: Command): void {
         const { createDepartment } = await import('../handlers/departments');
         const { askText } = await import('../cli/prompts');
         const shape = createDepartment.input.shape;
+        requireFlags(rt, [['--id', opts.id], ['--name', opts.name], ['--uuid', opts.uuid]]);
         const id = await askText(rt, { value: opts.id, flag: '--id', message: 'Department id (Dodo IS)', schema: shape.id });
         const name = await askText(rt, { value: opts.name, flag: '--name', message: 'Name', schema: shape.name });
         const uuid = await askText(rt, { value: opts.uuid, flag: '--uuid', message: 'UUID (Dodo IS)', schema: shape.uuid });

@@ -13,6 +13,7 @@ import { registerRoles } from './roles';
 import { registerRoutes } from './routes';
 import { registerUnits } from './units';
 import { registerServe } from './serve';
+import { registerCompletion } from './completion';
 
 /** Every top-level command, with the function that defines it and its subcommands. */
 const COMMANDS: [names: string[], register: (program: Command) => void][] = [
@@ -30,6 +31,7 @@ const COMMANDS: [names: string[], register: (program: Command) => void][] = [
   [['import-django'], registerImportDjango],
   [['log'], registerLog],
   [['serve'], registerServe],
+  [['completion', '__complete'], registerCompletion],
 ];
 
 /** Global options that take a value (so that their value is not taken for the command's name). */

@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import { action } from '../cli/runtime';
+import { REGION_FIELDS } from '../handlers/resource-fields';
+import { fieldColumns } from './columns';
 import { counted, quoted } from '../cli/text';
-import { pageInput, pageOptions, printPageHint } from './common';
+import { capitalised, deletionOptions, pageInput, pageOptions, printPageHint, proceedWithDeletion } from './common';
 
 export function registerRegions(program: Command): void {
   const regions = program.command('regions').description('regions (groups of units)');
@@ -11,10 +13,7 @@ export function registerRegions(program: Command): void {
       const { listRegions } = await import('../handlers/regions');
       const input = rt.validate(listRegions.cliInput, pageInput(rt, opts));
       const page = await listRegions.run(await rt.ctx(), input);
-      await rt.out.list(page.items, [
-        { header: 'ID', value: (r) => r.id },
-        { header: 'NAME', value: (r) => r.name },
-      ]);
+      await rt.out.list(page.items, fieldColumns(REGION_FIELDS, ['id', 'name']));
       await printPageHint(rt, page, input, 'regions', async (all) => listRegions.run(await rt.ctx(), all));
     }),
   );
@@ -57,22 +56,23 @@ export function registerRegions(program: Command): void {
       }),
     );
 
-  regions
+  const regionsRm = regions
     .command('rm')
     .description('delete a region with its units, their routes and role grants (asks first)')
-    .argument('[region]', 'the region (id or name)')
-    .option('-y, --yes', 'delete without asking')
+    .argument('[region]', 'the region (id or name)');
+  deletionOptions(regionsRm)
     .action(
       action(async (rt, opts, [ref]) => {
         const { deleteRegion, describeRegionDelete } = await import('../handlers/regions');
-        const { askRegion, confirmChange } = await import('../cli/prompts');
+        const { askRegion } = await import('../cli/prompts');
         const region = await askRegion(rt, ref, { flag: '<region>', message: 'Region to delete' });
         const input = rt.validate(deleteRegion.input, { region }, { region: '<region>' });
         const ctx = await rt.ctx();
         const impact = await describeRegionDelete.run(ctx, input);
         const along = (i: typeof impact) => counted([[i.units, 'unit'], [i.routes, 'route'], [i.role_grants, 'role grant']]);
         const what = along(impact);
-        await confirmChange(rt, `Delete region ${impact.id} ${quoted(impact.name)}${what ? ` and its ${what}` : ''}?`, opts.yes);
+        const sentence = `delete region ${impact.id} ${quoted(impact.name)}${what ? ` and its ${what}` : ''}`;
+        if (!(await proceedWithDeletion(rt, opts, `${capitalised(sentence)}?`, sentence, impact))) return;
         const deleted = await deleteRegion.run(ctx, { region: String(impact.id) });
         const gone = along(deleted);
         rt.out.say(`deleted region ${deleted.id} ${quoted(deleted.name)}${gone ? ` with its ${gone}` : ''}`);

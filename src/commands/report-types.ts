@@ -2,7 +2,9 @@ import type { Command } from 'commander';
 import { action, type Runtime } from '../cli/runtime';
 import { andList, plural, quoted } from '../cli/text';
 import { UsageError } from '../core/errors';
-import { pageOptions, pageInput, printPageHint } from './common';
+import { REPORT_TYPE_FIELDS } from '../handlers/resource-fields';
+import { fieldColumns } from './columns';
+import { pageInput, pageOptions, printPageHint, requireFlags } from './common';
 
 const FLAGS = { verbose_name: '--verbose-name', report_type: '<type>' };
 
@@ -26,14 +28,7 @@ export function registerReportTypes(program: Command): void {
         { parent_id: '--parent' },
       );
       const page = await listReportTypes.run(await rt.ctx(), input);
-      await rt.out.list(page.items, [
-        { header: 'ID', value: (t) => t.id },
-        { header: 'NAME', value: (t) => t.name },
-        { header: 'VERBOSE NAME', value: (t) => t.verbose_name },
-        { header: 'PARENT', value: (t) => t.parent },
-        { header: 'PRIORITY', value: (t) => t.priority },
-        { header: 'ACTIVE', value: (t) => (t.is_active ? 'yes' : 'no') },
-      ]);
+      await rt.out.list(page.items, fieldColumns(REPORT_TYPE_FIELDS, ['id', 'name', 'verbose_name', 'parent', 'priority', 'is_active']));
       await printPageHint(rt, page, input, 'report types', async (all) => listReportTypes.run(await rt.ctx(), all));
     }),
   );
@@ -64,6 +59,7 @@ export function registerReportTypes(program: Command): void {
       action(async (rt, opts) => {
         const { createReportType, reportTypeFields } = await import('../handlers/report-types');
         const P = await import('../cli/prompts');
+        requireFlags(rt, [['--name', opts.name], ['--verbose-name', opts.verboseName]]);
         const prompting = rt.interactive && [opts.name, opts.verboseName].some((v) => v === undefined);
         const name = await P.askText(rt, { value: opts.name, flag: '--name', message: 'Name (machine code)', schema: reportTypeFields.name });
         const verbose_name = await P.askText(rt, {

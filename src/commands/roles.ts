@@ -1,10 +1,12 @@
 import type { Command } from 'commander';
 import type { Runtime } from '../cli/runtime';
 import { action } from '../cli/runtime';
+import { ROLE_FIELDS } from '../handlers/resource-fields';
+import { fieldColumns } from './columns';
 import { counted, plural, quoted } from '../cli/text';
 import { NotFoundError, UsageError } from '../core/errors';
 import type { GrantChange, RoleDetail } from '../handlers/roles';
-import { pageInput, pageOptions, printPageHint } from './common';
+import { capitalised, deletionOptions, pageInput, pageOptions, printPageHint, proceedWithDeletion } from './common';
 import { collectList, nonEmpty, reportChange } from './ref-options';
 
 const roleName = (r: { id: number; name: string }) => `role ${r.id} ${quoted(r.name)}`;
@@ -60,6 +62,38 @@ function printCode(rt: Runtime, what: string, code: string | null, json: unknown
   rt.out.data(code);
 }
 
+/**
+ * Before a role switch that would delete routes (those into the chat for units the new role does not grant): asks on
+ * a terminal, needs --yes elsewhere; --dry-run says what it would do. A code that matches no role is left to the
+ * switch itself, which counts the wrong attempt.
+ */
+async function confirmRoleSwitch(
+  rt: Runtime,
+  opts: { yes?: boolean; dryRun?: boolean },
+  chatText: string,
+  role: { ref: string } | { code: string },
+): Promise<boolean> {
+  const { roleOfAccessCode, roleSwitchImpact } = await import('../handlers/roles');
+  const { chatRef } = await import('../handlers/chats');
+  const { roleRef } = await import('../handlers/refs');
+  const { sql } = await rt.ctx();
+  const chat = await chatRef(sql, chatText);
+  const target = 'code' in role ? await roleOfAccessCode(sql, role.code) : await roleRef(sql, role.ref);
+  if (!target) {
+    if (opts.dryRun) throw new NotFoundError('no role has this access code', 'check the code, or give the role by name with --role');
+    return true;
+  }
+  const n = await roleSwitchImpact(sql, chat.id, target.id);
+  const give = `give ${chatName(chat)} ${roleName(target)}`;
+  if (n === 0) {
+    if (opts.dryRun) rt.out.say(`dry run, nothing changed: would ${give}; no route would be deleted`);
+    return !opts.dryRun;
+  }
+  const sentence = `${give} and delete ${plural(n, 'route')} into it for units the role does not grant`;
+  const plan = { chat_id: chat.chat_id, title: chat.title, role_id: target.id, role: target.name, deleted_routes: n };
+  return proceedWithDeletion(rt, opts, `${capitalised(sentence)}?`, sentence, plan);
+}
+
 /** `Москва 1: 101, 102; Казань: 201` */
 function unitsByRegion(units: RoleDetail['units']): string {
   const byRegion = new Map<string, number[]>();
@@ -97,8 +131,7 @@ export function registerRoles(program: Command): void {
       const input = rt.validate(listRoles.cliInput, { search: opts.search, ...pageInput(rt, opts) });
       const page = await listRoles.run(await rt.ctx(), input);
       await rt.out.list(page.items, [
-        { header: 'ID', value: (r) => r.id },
-        { header: 'NAME', value: (r) => r.name },
+        ...fieldColumns(ROLE_FIELDS, ['id', 'name']),
         { header: 'UNITS', value: (r) => r.unit_count },
         { header: 'REPORT TYPES', value: (r) => r.report_type_count },
         { header: 'CHATS', value: (r) => r.chat_count },
@@ -213,12 +246,13 @@ export function registerRoles(program: Command): void {
       .description("take units or report types from a role; the routes into its chats they covered go too (asks first)")
       .argument('[role]', 'the role (id or name)')
       .option('--keep-routes', "keep the routes into the role's chats")
-      .option('-y, --yes', 'revoke without asking'),
+      .option('-y, --yes', 'revoke without asking')
+      .option('--dry-run', 'say what would be revoked and deleted; change nothing'),
     'revoke',
   ).action(
     action(async (rt, opts, [ref]) => {
       const { revokeRole, showRole } = await import('../handlers/roles');
-      const { askRole, confirmChange } = await import('../cli/prompts');
+      const { askRole } = await import('../cli/prompts');
       const role = await askRole(rt, ref, { flag: '<role>', message: 'Role to revoke from' });
       const ctx = await rt.ctx();
       const grants = grantInput(opts);
@@ -241,7 +275,10 @@ export function registerRoles(program: Command): void {
           [plan.units, 'unit'],
           [plan.report_types, 'report type'],
         ]);
-        await confirmChange(rt, `Revoke ${revoking} from ${roleName(plan)}${routes(plan)}?`, opts.yes);
+        const sentence = `revoke ${revoking} from ${roleName(plan)}${routes(plan)}`;
+        if (!(await proceedWithDeletion(rt, opts, `${capitalised(sentence)}?`, sentence, plan))) return;
+      } else if (opts.dryRun) {
+        return rt.out.say(`dry run, nothing changed: ${roleName(plan)} grants none of those`);
       }
       const change = await revokeRole.run(ctx, { ...input, role: String(plan.id), dry_run: false });
       reportChange(rt, `${grantSentence('revoked', change)}${routes(change).replace(' and delete', '; deleted')}`, change);
@@ -266,22 +303,23 @@ export function registerRoles(program: Command): void {
       }),
     );
 
-  roles
-    .command('rm')
-    .description('delete a role; the chats holding it are left without a role, their routes stay (asks first)')
-    .argument('[role]', 'the role (id or name)')
-    .option('-y, --yes', 'delete without asking')
-    .action(
+  deletionOptions(
+    roles
+      .command('rm')
+      .description('delete a role; the chats holding it are left without a role, their routes stay (asks first)')
+      .argument('[role]', 'the role (id or name)'),
+  ).action(
       action(async (rt, opts, [ref]) => {
         const { deleteRole } = await import('../handlers/roles');
-        const { askRole, confirmChange } = await import('../cli/prompts');
+        const { askRole } = await import('../cli/prompts');
         const role = await askRole(rt, ref, { flag: '<role>', message: 'Role to delete' });
         const input = rt.validate(deleteRole.input, { role }, { role: '<role>' });
         const ctx = await rt.ctx();
         const plan = await deleteRole.run(ctx, { ...input, dry_run: true });
         const chats = (n: number) =>
           n === 0 ? '' : n === 1 ? '; 1 chat is left without a role (its routes stay)' : `; ${n} chats are left without a role (their routes stay)`;
-        await confirmChange(rt, `Delete ${roleName(plan)}${chats(plan.chats)}?`, opts.yes);
+        const sentence = `delete ${roleName(plan)}${chats(plan.chats)}`;
+        if (!(await proceedWithDeletion(rt, opts, `${capitalised(sentence)}?`, sentence, plan))) return;
         const deleted = await deleteRole.run(ctx, { role: String(plan.id), dry_run: false });
         reportChange(rt, `deleted ${roleName(deleted)}${chats(deleted.chats)}`, deleted);
       }),
@@ -296,6 +334,8 @@ export function registerRoles(program: Command): void {
     .argument('[chat]', 'the chat: Telegram chat id, @username or title')
     .option('--access-code [code]', 'the access code (- reads it from stdin; alone: type it)')
     .option('--role <role>', 'the role (id or name), for the administrator')
+    .option('-y, --yes', 'delete the routes the new role does not cover without asking')
+    .option('--dry-run', 'say what the switch would delete; change nothing')
     .action(
       action(async (rt, opts, [ref]) => {
         const { assignRole, assignRoleByCode, assignRoleInput } = await import('../handlers/roles');
@@ -311,8 +351,10 @@ export function registerRoles(program: Command): void {
         }
         const ctx = await rt.ctx();
         let result: { role_id: number; role: string; deleted_routes: number; chat_id: number; title: string };
-        if (opts.accessCode !== undefined) {
-          const code = await accessCode(rt, opts.accessCode);
+        const code = opts.accessCode !== undefined ? await accessCode(rt, opts.accessCode) : undefined;
+        const roleText = code === undefined ? await askRole(rt, opts.role, { flag: '--role', message: 'Role to give' }) : undefined;
+        if (!(await confirmRoleSwitch(rt, opts, chatText, code === undefined ? { ref: roleText! } : { code }))) return;
+        if (code !== undefined) {
           const chat = await chatRef(ctx.sql, chatText);
           const input = rt.validate(assignRoleInput, { chat_id: chat.chat_id, access_code: code });
           try {
@@ -329,8 +371,7 @@ export function registerRoles(program: Command): void {
             throw err;
           }
         } else {
-          const role = await askRole(rt, opts.role, { flag: '--role', message: 'Role to give' });
-          result = await assignRole.run(ctx, rt.validate(assignRole.input, { chat: chatText, role }, { chat: '<chat>' }));
+          result = await assignRole.run(ctx, rt.validate(assignRole.input, { chat: chatText, role: roleText }, { chat: '<chat>' }));
         }
         const purge = result.deleted_routes
           ? `; deleted ${plural(result.deleted_routes, 'route')} into it for units the role does not grant`

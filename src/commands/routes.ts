@@ -1,12 +1,15 @@
 import type { Command } from 'commander';
 import type { Runtime } from '../cli/runtime';
 import { action } from '../cli/runtime';
+import { ROUTE_FIELDS } from '../handlers/resource-fields';
+import { fieldColumn } from './columns';
 import { plural, quoted } from '../cli/text';
 import { UsageError } from '../core/errors';
 import type { Ctx } from '../core/operation';
 import type { RouteChange } from '../handlers/routes';
-import { pageInput, pageOptions, printPageHint } from './common';
+import { capitalised, pageInput, pageOptions, printPageHint, proceedWithDeletion, requireFlags } from './common';
 import { collectList, nonEmpty, reportChange } from './ref-options';
+import { explainActing } from './acting';
 
 const ID = /^\s*\d{1,9}\s*$/;
 const CHAT_ID = /^\s*[+-]?\d{1,16}\s*$/;
@@ -23,6 +26,13 @@ function selection(opts: Selection): Selection | undefined {
   if (given > 1) throw new UsageError('give only one of --units, --region and --all');
   if (given === 0) return undefined;
   return { units: nonEmpty(opts.units, '--units'), region: opts.region, all: Boolean(opts.all) };
+}
+
+/** Off a terminal: --chat and --report, and the unit selection too when something else is missing, in one error. */
+function requireMissing(rt: Runtime, opts: { chat?: string; report?: string }, units: Selection | undefined) {
+  const flags: [string, unknown][] = [['--chat', opts.chat], ['--report', opts.report]];
+  if (flags.some(([, v]) => v === undefined)) flags.push(['--units (or --region, --all)', units]);
+  requireFlags(rt, flags);
 }
 
 const noSelection = () => new UsageError('which units? give --units, --region or --all', 'or run on a terminal to tick them in a list');
@@ -102,10 +112,10 @@ export function registerRoutes(program: Command): void {
       );
       const page = await listRoutes.run(await rt.ctx(), input);
       await rt.out.list(page.items, [
-        { header: 'CHAT ID', value: (r) => r.chat_id },
+        fieldColumn(ROUTE_FIELDS, 'chat_id'),
         { header: 'CHAT', value: (r) => r.chat_title },
-        { header: 'REPORT TYPE', value: (r) => r.report_type },
-        { header: 'UNIT ID', value: (r) => r.unit_id },
+        fieldColumn(ROUTE_FIELDS, 'report_type'),
+        fieldColumn(ROUTE_FIELDS, 'unit_id'),
         { header: 'UNIT', value: (r) => r.unit_name },
         { header: 'REGION', value: (r) => r.region },
       ]);
@@ -133,6 +143,7 @@ export function registerRoutes(program: Command): void {
         const { askReportType, askUnits } = await import('../cli/prompts');
         const { askChat } = await import('../cli/prompts-admin');
         let units = selection(opts);
+        requireMissing(rt, opts, units);
         const chat = await askChat(rt, opts.chat, { flag: '--chat', message: 'Chat that receives the reports' });
         const report = await askReportType(rt, opts.report, { flag: '--report' });
         if (!units && !rt.interactive) throw noSelection();
@@ -152,7 +163,9 @@ export function registerRoutes(program: Command): void {
             unitIds = await askUnits(rt, { flag: '--units', message: 'Units to route (space ticks, enter when done)', only: open });
           }
           const input = rt.validate(createRoutesInput, { ...ids, unit_ids: unitIds, user_chat_id: opts.as }, API_FLAGS);
-          const { inserted } = await createRoutes.run(ctx, input);
+          const { inserted } = await createRoutes.run(ctx, input).catch(async (err) => {
+            throw await explainActing(ctx, err, input);
+          });
           return reportChange(rt, `added ${plural(inserted, 'route')} as user ${input.user_chat_id}`, { inserted, ...input });
         }
 
@@ -195,6 +208,7 @@ export function registerRoutes(program: Command): void {
     .option('--all', 'every route of the chat and report type')
     .option('--as <user-chat-id>', 'act as this Telegram user: only what its role could have added may go')
     .option('-y, --yes', 'delete without asking')
+    .option('--dry-run', 'say how many routes would be deleted; change nothing')
     .addHelpText(
       'after',
       "\nWith --as the checks of POST /report-routes/ apply (its order and messages): the acting user's role must grant\n" +
@@ -203,9 +217,10 @@ export function registerRoutes(program: Command): void {
     )
     .action(
       action(async (rt, opts) => {
-        const { askReportType, askUnits, confirmChange } = await import('../cli/prompts');
+        const { askReportType, askUnits } = await import('../cli/prompts');
         const { askChat } = await import('../cli/prompts-admin');
         let units = selection(opts);
+        requireMissing(rt, opts, units);
         const chat = await askChat(rt, opts.chat, { flag: '--chat', message: 'Chat whose routes to delete' });
         const report = await askReportType(rt, opts.report, { flag: '--report' });
         if (!units && !rt.interactive) throw noSelection();
@@ -224,12 +239,17 @@ export function registerRoutes(program: Command): void {
             unitIds = await askUnits(rt, { flag: '--units', message: 'Routes to delete (space ticks, enter when done)', only: routed });
           }
           const input = rt.validate(deleteRoutesAs.input, { ...ids, unit_ids: unitIds, user_chat_id: opts.as }, API_FLAGS);
-          if (bulk) {
-            const plan = await deleteRoutesAs.run(ctx, { ...input, dry_run: true });
+          if (bulk || opts.dryRun) {
+            const plan = await deleteRoutesAs.run(ctx, { ...input, dry_run: true }).catch(async (err) => {
+              throw await explainActing(ctx, err, input);
+            });
             if (plan.deleted === 0) return rt.out.say('nothing to delete: none of those units is routed');
-            await confirmChange(rt, `Delete ${plural(plan.deleted, 'route')} of report type ${input.report_type_id} into chat ${input.chat_id} as user ${input.user_chat_id}?`, opts.yes);
+            const sentence = `delete ${plural(plan.deleted, 'route')} of report type ${input.report_type_id} into chat ${input.chat_id} as user ${input.user_chat_id}`;
+            if (!(await proceedWithDeletion(rt, { yes: opts.yes || !bulk, dryRun: opts.dryRun }, `${capitalised(sentence)}?`, sentence, plan))) return;
           }
-          const { deleted } = await deleteRoutesAs.run(ctx, input);
+          const { deleted } = await deleteRoutesAs.run(ctx, input).catch(async (err) => {
+            throw await explainActing(ctx, err, input);
+          });
           const { dry_run: _, ...body } = input;
           return reportChange(rt, `deleted ${plural(deleted, 'route')} as user ${input.user_chat_id}`, { deleted, ...body });
         }
@@ -246,12 +266,14 @@ export function registerRoutes(program: Command): void {
           units = { units: picked.map(String), all: false };
         }
         const input = rt.validate(removeRoutes.input, { chat, report, ...units, all: Boolean(units.all) }, SELECTION_FLAGS);
-        if (bulk) {
+        if (bulk || opts.dryRun) {
           const plan = await removeRoutes.run(ctx, { ...input, dry_run: true });
           if (plan.deleted === 0) {
             return reportChange(rt, `nothing to delete: no such routes (${routeTarget(plan)})`, { ...routeKeys(plan), units: plan.units, deleted: 0, not_routed: 0 });
           }
-          await confirmChange(rt, `Delete ${plural(plan.deleted, 'route')} (${routeTarget(plan)})?`, opts.yes);
+          const sentence = `delete ${plural(plan.deleted, 'route')} (${routeTarget(plan)})`;
+          const json = { ...routeKeys(plan), units: plan.units, deleted: plan.deleted, not_routed: plan.not_routed };
+          if (!(await proceedWithDeletion(rt, { yes: opts.yes || !bulk, dryRun: opts.dryRun }, `${capitalised(sentence)}?`, sentence, json))) return;
         }
         const change = await removeRoutes.run(ctx, { ...input, dry_run: false });
         const missing = change.not_routed ? `, ${change.not_routed} ${change.not_routed === 1 ? 'was' : 'were'} not routed` : '';

@@ -49,6 +49,7 @@ export function registerServe(program: Command): void {
     .option('--pool-size <n>', 'database connections per process', '10')
     .option('--code-guesses-per-source <n>', 'wrong access codes one source (token name, else address) may send per 10 minutes, across all chats (default: URDB_CODE_GUESSES_PER_SOURCE or 50)')
     .option('--no-cache', 'answer the route lookups from the database every time (no in-process cache)')
+    .option('--cache-bytes <n>', 'memory for the route lookup cache per process, bytes (default: URDB_CACHE_BYTES, else 16777216)')
     .option('--allowed-hosts <hosts>', 'Host headers accepted, or @file (default: URDB_ALLOWED_HOSTS, else see below)')
     .option('--allowed-origins <origins>', 'Origin headers accepted, or @file (default: URDB_ALLOWED_ORIGINS, else none)')
     .option('--allow-from <networks>', 'peer addresses/networks served, or @file (default: URDB_ALLOW_FROM, else all)')
@@ -77,6 +78,7 @@ export function registerServe(program: Command): void {
             metrics_port: integer({ min: 0, max: 65535 }).nullable(),
             metrics_host: text({ max: 255 }),
             code_guesses_per_source: integer({ min: 1, max: 1_000_000 }),
+            cache_bytes: integer({ min: 0, max: Number.MAX_SAFE_INTEGER }).nullable(),
           }),
           {
             host: opts.host,
@@ -90,6 +92,7 @@ export function registerServe(program: Command): void {
             metrics_port: opts.metricsPort ?? null,
             metrics_host: opts.metricsHost,
             code_guesses_per_source: opts.codeGuessesPerSource ?? (process.env.URDB_CODE_GUESSES_PER_SOURCE || DEFAULT_SOURCE_LIMIT),
+            cache_bytes: opts.cacheBytes ?? (process.env.URDB_CACHE_BYTES || null),
           },
           {
             log_format: '--log-format',
@@ -100,6 +103,7 @@ export function registerServe(program: Command): void {
             metrics_port: '--metrics-port',
             metrics_host: '--metrics-host',
             code_guesses_per_source: '--code-guesses-per-source (or URDB_CODE_GUESSES_PER_SOURCE)',
+            cache_bytes: '--cache-bytes (or URDB_CACHE_BYTES)',
           },
         );
         setSourceGuessLimit(input.code_guesses_per_source);
@@ -127,6 +131,7 @@ export function registerServe(program: Command): void {
           poolSize: input.pool_size,
           routeCache: opts.cache !== false,
           listenUrl: listenUrl(opts.listenDatabaseUrl ?? (process.env.URDB_LISTEN_URL || undefined)),
+          cacheBytes: input.cache_bytes ?? undefined,
           target: resolveTarget({ databaseUrl: rt.globals.databaseUrl }),
           schema: schemaName(),
           metricsListen: input.metrics_port === null ? null : { host: input.metrics_host, port: input.metrics_port },

@@ -4,7 +4,9 @@ import { progressBar } from '../cli/progress';
 import { action, type Runtime } from '../cli/runtime';
 import { counted, plural, quoted } from '../cli/text';
 import { UsageError } from '../core/errors';
-import { pageInput, pageOptions, printPageHint, readText } from './common';
+import { UNIT_FIELDS } from '../handlers/resource-fields';
+import { fieldColumns } from './columns';
+import { capitalised, deletionOptions, pageInput, pageOptions, printPageHint, proceedWithDeletion, readText, requireFlags } from './common';
 
 /** The flags that set a unit's fields, by field (flags are the API's field names without `_name`). */
 const FIELD_FLAGS = {
@@ -49,14 +51,10 @@ export function registerUnits(program: Command): void {
       const { listUnits } = await import('../handlers/units');
       const input = rt.validate(listUnits.cliInput, { region: opts.region, search: opts.search, ...pageInput(rt, opts) });
       const page = await listUnits.run(await rt.ctx(), input);
-      await rt.out.list(page.items, [
-        { header: 'ID', value: (u) => u.id },
-        { header: 'NAME', value: (u) => u.name },
-        { header: 'REGION', value: (u) => u.region },
-        { header: 'UUID', value: (u) => u.uuid },
-        { header: 'OFFICE MANAGER ACCOUNT', value: (u) => u.office_manager_account_name },
-        { header: 'DODO IS API ACCOUNT', value: (u) => u.dodo_is_api_account_name },
-      ]);
+      await rt.out.list(
+        page.items,
+        fieldColumns(UNIT_FIELDS, ['id', 'name', 'region', 'uuid', 'office_manager_account_name', 'dodo_is_api_account_name']),
+      );
       await printPageHint(rt, page, input, 'units', async (all) => listUnits.run(await rt.ctx(), all));
     }),
   );
@@ -77,12 +75,16 @@ export function registerUnits(program: Command): void {
   fieldOptions(units.command('add').description('add a unit (pizzeria)').option('--id <id>', 'its Dodo IS unit id')).action(
     action(async (rt, opts) => {
       const { createUnit, unitFields, UNIT_FLAGS } = await import('../handlers/units');
+      const { unitValueTaken } = await import('../handlers/units');
       const P = await import('../cli/prompts');
+      requireFlags(rt, [['--id', opts.id], ['--name', opts.name], ['--uuid', opts.uuid], ['--region', opts.region]]);
       // Asked for one missing required value, the prompts go on through the optional ones.
       const prompting = rt.interactive && [opts.id, opts.name, opts.uuid, opts.region].some((v) => v === undefined);
-      const id = await P.askText(rt, { value: opts.id, flag: '--id', message: 'Unit id (Dodo IS)', schema: unitFields.id });
-      const name = await P.askText(rt, { value: opts.name, flag: '--name', message: 'Name', schema: unitFields.name });
-      const uuid = await P.askText(rt, { value: opts.uuid, flag: '--uuid', message: 'UUID (Dodo IS)', schema: unitFields.uuid });
+      // Each typed value is checked against the database as it is entered (a taken name is said at once).
+      const taken = (field: 'id' | 'name' | 'uuid') => async (v: string) => unitValueTaken((await rt.ctx()).sql, field, v);
+      const id = await P.askText(rt, { value: opts.id, flag: '--id', message: 'Unit id (Dodo IS)', schema: unitFields.id, check: taken('id') });
+      const name = await P.askText(rt, { value: opts.name, flag: '--name', message: 'Name', schema: unitFields.name, check: taken('name') });
+      const uuid = await P.askText(rt, { value: opts.uuid, flag: '--uuid', message: 'UUID (Dodo IS)', schema: unitFields.uuid, check: taken('uuid') });
       const region = await P.askRegion(rt, opts.region);
       const department = opts.department ?? (prompting ? await P.askOptionalDepartment(rt) : null);
       const accounts: Record<string, string | undefined> = {};
@@ -143,21 +145,21 @@ export function registerUnits(program: Command): void {
       }),
     );
 
-  units
-    .command('rm')
-    .description('delete a unit with its routes and role grants (asks first)')
-    .argument('<unit>', 'the unit (id or exact name)')
-    .option('-y, --yes', 'delete without asking')
-    .action(
+  deletionOptions(
+    units
+      .command('rm')
+      .description('delete a unit with its routes and role grants (asks first)')
+      .argument('<unit>', 'the unit (id or exact name)'),
+  ).action(
       action(async (rt, opts, [ref]) => {
         const { deleteUnit, describeUnitDelete } = await import('../handlers/units');
-        const { confirmChange } = await import('../cli/prompts');
         const ctx = await rt.ctx();
         const input = rt.validate(deleteUnit.input, { unit: ref }, { unit: '<unit>' });
         const along = (i: { routes: number; role_grants: number }) => counted([[i.routes, 'route'], [i.role_grants, 'role grant']]);
         const impact = await describeUnitDelete.run(ctx, input);
         const what = along(impact);
-        await confirmChange(rt, `Delete unit ${impact.id} ${quoted(impact.name)}${what ? ` and its ${what}` : ''}?`, opts.yes);
+        const sentence = `delete unit ${impact.id} ${quoted(impact.name)}${what ? ` and its ${what}` : ''}`;
+        if (!(await proceedWithDeletion(rt, opts, `${capitalised(sentence)}?`, sentence, impact))) return;
         const deleted = await deleteUnit.run(ctx, { unit: String(impact.id) });
         const gone = along(deleted);
         rt.out.say(`deleted unit ${deleted.id} ${quoted(deleted.name)}${gone ? ` with its ${gone}` : ''}`);

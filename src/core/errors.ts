@@ -68,6 +68,55 @@ export class UsageError extends UrdbError {
   }
 }
 
+/** Why a file operation failed, in words (`no such directory`), from its errno. */
+const FILE_CAUSES: Record<string, string> = {
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on device',
+  EDQUOT: 'disk quota exceeded',
+  EISDIR: 'is a directory',
+  ENOTDIR: 'a part of the path is not a directory',
+  EEXIST: 'already exists',
+  EIO: 'input/output error',
+  EMFILE: 'too many open files',
+  ENAMETOOLONG: 'name too long',
+  ELOOP: 'too many symbolic links',
+  EFBIG: 'file too large',
+  EPIPE: 'the reader went away',
+};
+
+/** Codes that say the path itself is wrong (the command line names something that is not there): exit 2. */
+const BAD_PATH = new Set(['ENOENT', 'ENOTDIR', 'EISDIR', 'ENAMETOOLONG', 'ELOOP']);
+
+/**
+ * A file or directory that could not be read or written, naming it and why: `cannot write /x/y.json: no such
+ * directory`. Exit 2 when the path given is wrong (does not exist, not a directory), 1 when the system refuses
+ * (permission, read-only, full disk). Never a database error, whatever its errno.
+ */
+export class FileError extends UrdbError {
+  readonly path: string;
+  readonly code: string | undefined;
+  constructor(file: string, op: 'read' | 'write' | 'create' | 'use', cause: unknown, opts: { hint?: string; context?: string } = {}) {
+    const code = (cause as NodeJS.ErrnoException | null)?.code;
+    const why =
+      code === 'ENOENT'
+        ? op === 'read' ? 'no such file' : op === 'use' ? 'no such file or directory' : 'no such directory'
+        : (code && FILE_CAUSES[code]) ?? String((cause as Error)?.message ?? cause).replace(/^E[A-Z]+: /, '');
+    const what = file === 'stdout' ? 'to stdout' : file;
+    const message = `${opts.context ? `${opts.context}: ` : ''}cannot ${op} ${what}: ${why}`;
+    super(code && BAD_PATH.has(code) && file !== 'stdout' ? 'usage' : 'failed', message, { hint: opts.hint, cause });
+    this.path = file;
+    this.code = code;
+  }
+}
+
+/** A Node file-system error (it names a path); postgres.js errors never carry one. */
+export function isFsError(err: unknown): err is NodeJS.ErrnoException & { path: string } {
+  const e = err as NodeJS.ErrnoException | null;
+  return typeof e?.path === 'string' && typeof e.syscall === 'string' && typeof e.code === 'string';
+}
+
 export class UnavailableError extends UrdbError {
   constructor(message: string, opts: { hint?: string; cause?: unknown } = {}) {
     super('unavailable', message, opts);
@@ -75,8 +124,8 @@ export class UnavailableError extends UrdbError {
 }
 
 export class SchemaOutdatedError extends UrdbError {
-  constructor(message: string) {
-    super('schema_outdated', message, { hint: 'run `urdb migrate` against this database' });
+  constructor(message: string, hint = 'run `urdb migrate` against this database') {
+    super('schema_outdated', message, { hint });
   }
 }
 

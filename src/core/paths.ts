@@ -17,6 +17,16 @@ export function packageRoot(): string {
   }
 }
 
+/** The schema version this urdb expects: the number of the last migration file (cheap: names only, for --version). */
+export function expectedSchemaVersion(): number {
+  let schema = 0;
+  for (const file of fs.readdirSync(sqlPath('migrations'))) {
+    const m = /^(\d{4})_[a-z0-9_]+\.sql$/.exec(file);
+    if (m) schema = Math.max(schema, Number(m[1]));
+  }
+  return schema;
+}
+
 export function sqlPath(...parts: string[]): string {
   return path.join(packageRoot(), 'sql', ...parts);
 }

@@ -182,14 +182,32 @@ const SERVER_CODES: Record<string, string> = {
   '08004': 'connection rejected',
 };
 
+/** Marks an error urdb made about a database connection (a timed-out first contact) as the database client's. */
+export const FROM_DATABASE = Symbol('urdb.fromDatabase');
+
+/**
+ * Whether an error came from the database client, by what only its errors carry: a PostgresError (the server's); the
+ * query postgres.js attaches to an error it rejects a query with; postgres.js's own connection errors (CONNECT_TIMEOUT,
+ * CONNECTION_CLOSED…: errno is the code, with the server's address), which it rejects a transaction with when its
+ * connection closes; or a socket's failure to connect or resolve. A file's ENOENT or EACCES (it names a path) is not.
+ */
+export function fromDatabaseClient(err: unknown): boolean {
+  if (!err || typeof err !== 'object') return false;
+  const e = err as { name?: string; code?: unknown; errno?: unknown; syscall?: unknown; path?: unknown };
+  if (e.name === 'PostgresError' || 'query' in err || FROM_DATABASE in err) return true;
+  if (typeof e.path === 'string') return false;
+  if (typeof e.code === 'string' && e.errno === e.code && 'address' in err) return true;
+  return e.syscall === 'connect' || e.syscall === 'getaddrinfo';
+}
+
 export function isConnectionError(err: unknown): boolean {
   const code = (err as { code?: string } | null)?.code;
-  return typeof code === 'string' && (code in CONNECTION_CODES || code in SERVER_CODES);
+  return fromDatabaseClient(err) && typeof code === 'string' && (code in CONNECTION_CODES || code in SERVER_CODES);
 }
 
 /** Wraps connection failures; everything else passes through unchanged. */
 export function classifyDbError(err: unknown, endpoint: string): unknown {
-  if (err instanceof UrdbError) return err;
+  if (err instanceof UrdbError || !fromDatabaseClient(err)) return err;
   const e = err as { code?: string; message?: string } | null;
   const code = e?.code;
   if (typeof code !== 'string') return err;

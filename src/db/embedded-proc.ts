@@ -61,6 +61,23 @@ export function ownerAlive(owner: Owner): boolean {
   return start === null || start === owner.start;
 }
 
+/**
+ * What a process is, for messages: `urdb serve --port 8000` from /proc/<pid>/cmdline (the node binary and the path of
+ * urdb's script left out), or null where there is no /proc.
+ */
+export function commandLine(pid: number): string | null {
+  let argv: string[];
+  try {
+    argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((a) => a !== '');
+  } catch {
+    return null;
+  }
+  const script = argv.findIndex((a, i) => i > 0 && /(^|\/)(urdb(\.js|\.cjs)?|cli\.[cm]?[jt]s)$/.test(a));
+  const shown = script >= 0 ? ['urdb', ...argv.slice(script + 1)] : argv;
+  const text = shown.join(' ');
+  return text.length > 80 ? `${text.slice(0, 79)}…` : text;
+}
+
 export function signal(pid: number, name: NodeJS.Signals): boolean {
   try {
     process.kill(pid, name);

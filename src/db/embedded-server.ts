@@ -107,6 +107,7 @@ function blockedOnTheWay(dir: string, user: ServerUser): { dir: string; mode: st
     } catch {
       return null; // does not exist yet: created by us with mode 755
     }
+    if (!st.isDirectory()) return null; // a file on the way: creating the home says so (not a directory)
     const bit = st.uid === user.uid ? 0o100 : st.gid === user.gid ? 0o010 : 0o001;
     if (!(st.mode & bit)) return { dir: d, mode: (st.mode & 0o777).toString(8) };
   }

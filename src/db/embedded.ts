@@ -20,8 +20,10 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { UsageError } from '../core/errors';
-import { ownerAlive, readJson, self, withLock, type Owner } from './embedded-proc';
+import { FileError, UsageError, isFsError } from '../core/errors';
+import { commandLine, ownerAlive, readJson, self, withLock, type Owner } from './embedded-proc';
+
+const describe = (cmd: string | null) => (cmd ? `: ${cmd}` : '');
 import {
   PORT,
   binaries,
@@ -134,7 +136,7 @@ export async function acquire(home: string, opts: AcquireOptions = {}): Promise<
   const mode: Mode = opts.persistent ? 'persistent' : 'command';
   let created = false;
   let started = false;
-  await withLock(paths, async () => {
+  await inHome(home, () => withLock(paths, async () => {
     prepareHome(paths, user);
     const bin = await binaries(paths, user);
     if (!initialized(paths)) {
@@ -160,7 +162,7 @@ export async function acquire(home: string, opts: AcquireOptions = {}): Promise<
         throw err;
       }
     }
-  });
+  }));
   let released = false;
   return {
     socketDir: paths.runDir,
@@ -173,6 +175,23 @@ export async function acquire(home: string, opts: AcquireOptions = {}): Promise<
       await withLock(paths, () => dropLease(paths, me));
     },
   };
+}
+
+/**
+ * Runs `fn` on the embedded home; a file that cannot be made or written there is the home's problem (a FileError
+ * naming the file and URDB_HOME), never a connection failure, whatever its errno.
+ */
+async function inHome<T>(home: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (!isFsError(err)) throw err;
+    const op = err.syscall === 'mkdir' || err.syscall === 'open' ? 'create' : err.syscall === 'write' ? 'write' : 'use';
+    throw new FileError(err.path, op, err, {
+      context: `the embedded database in ${home} is unusable`,
+      hint: 'set URDB_HOME to a directory you can write, or use a PostgreSQL server (--database-url or DATABASE_URL)',
+    });
+  }
 }
 
 /** Removes a lease; the last one out stops a server that was started for commands. Call under the lock. */

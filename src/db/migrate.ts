@@ -4,7 +4,7 @@
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import { SchemaOutdatedError } from '../core/errors';
+import { ForbiddenError, SchemaOutdatedError } from '../core/errors';
 import { sqlPath } from '../core/paths';
 import type { Sql } from './client';
 
@@ -48,15 +48,40 @@ export function latestVersion(): number {
   return loadMigrations().length;
 }
 
-/** The database's schema version, or 0 when urdb's schema or its migrations table does not exist. */
+/**
+ * The database's schema version, or 0 when urdb's schema or its migrations table does not exist. A schema that
+ * exists but that this database user may not use looks the same to a query (the table is not found): that is told
+ * apart and refused as the permission problem it is, naming the missing grant.
+ */
 export async function currentVersion(sql: Sql): Promise<number> {
   try {
     const [row] = await sql<{ version: number | null }[]>`select max(version)::int as version from schema_migrations`;
     return row?.version ?? 0;
   } catch (err) {
-    if ((err as { code?: string }).code === '42P01') return 0;
-    throw err;
+    if ((err as { code?: string }).code !== '42P01') throw err;
+    await assertSchemaUsable(sql);
+    return 0;
   }
+}
+
+/** Throws a ForbiddenError naming the grant when the schema on the search path exists but may not be used. */
+async function assertSchemaUsable(sql: Sql): Promise<void> {
+  const [row] = await sql<{ schema: string; usable: boolean | null; who: string }[]>`
+    select n.nspname as schema, has_schema_privilege(n.oid, 'USAGE') as usable, current_user as who
+    from pg_namespace n where n.nspname = current_setting('search_path')
+  `;
+  if (row && row.usable === false) {
+    throw new ForbiddenError(
+      `the database user "${row.who}" may not use the schema "${row.schema}" (no USAGE privilege), so it cannot see urdb's tables`,
+      `as the schema's owner or a superuser: grant usage on schema ${quoteIdent(row.schema)} to ${quoteIdent(row.who)}` +
+        ` (and grant select, insert, update, delete on all tables in schema ${quoteIdent(row.schema)} to ${quoteIdent(row.who)})`,
+    );
+  }
+}
+
+/** An identifier as SQL needs it in the hint (quoted when it is not a plain lower-case name). */
+export function quoteIdent(name: string): string {
+  return /^[a-z_][a-z0-9_]*$/.test(name) ? name : `"${name.replace(/"/g, '""')}"`;
 }
 
 export async function appliedMigrations(sql: Sql): Promise<AppliedMigration[]> {
@@ -84,7 +109,10 @@ export function checkVersion(version: number, schema: string): string | null {
   const latest = latestVersion();
   if (version === latest) return null;
   if (version === 0) {
-    throw new SchemaOutdatedError(`the database has no urdb schema "${schema}" yet`);
+    throw new SchemaOutdatedError(
+      `the database has no urdb schema "${schema}" yet`,
+      'run `urdb init` against this database (it creates the schema and seeds the report types and account roles)',
+    );
   }
   if (version < latest) {
     throw new SchemaOutdatedError(`the urdb schema "${schema}" is at version ${version}, this urdb needs ${latest}`);

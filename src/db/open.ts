@@ -5,7 +5,7 @@
 import net from 'node:net';
 import { UnavailableError } from '../core/errors';
 import type { Actor } from '../core/operation';
-import { classifyDbError, createClient, endpointOf, isPoolerRefusal, pooledByEnv, startupPid, type Sql } from './client';
+import { FROM_DATABASE, classifyDbError, createClient, endpointOf, isPoolerRefusal, pooledByEnv, startupPid, type Sql } from './client';
 import { acquire, embeddedPaths, PORT, type Lease } from './embedded';
 import { checkVersion, currentVersion, latestVersion, migrate } from './migrate';
 import { describeTarget, type Target } from './target';
@@ -151,7 +151,7 @@ async function firstContact(sql: Sql, endpoint: string): Promise<{ searchPath: s
   const timers: NodeJS.Timeout[] = [];
   let probe: net.Socket | null = null;
   const failed = new Promise<never>((_, reject) => {
-    const timedOut = Object.assign(new Error('timed out connecting'), { code: 'CONNECT_TIMEOUT' });
+    const timedOut = Object.assign(new Error('timed out connecting'), { code: 'CONNECT_TIMEOUT', [FROM_DATABASE]: true });
     timers.push(setTimeout(() => reject(timedOut), (o.connect_timeout ?? 5) * 1000));
     const [host] = o.host;
     if (o.host.length === 1 && host && !host.startsWith('/')) {

@@ -116,30 +116,40 @@ const CHAT_ID_TEXT = /^\s*[+-]?\d{1,16}\s*$/;
 
 /**
  * A chat by its Telegram chat id (a number, negative for groups), `@username`, or exact title (which must then be
- * unique). With `lock` the row is locked FOR UPDATE (inside a write transaction).
+ * unique). A number that is one chat's id and another's title is refused as ambiguous: `id:-100…` or `title:…`
+ * (also `name:`) say which. With `lock` the row is locked FOR UPDATE (inside a write transaction).
  */
 export async function chatRef(sql: Q, ref: string | number, opts: { lock?: boolean } = {}): Promise<ChatRef> {
-  const text = String(ref).trim();
+  const raw = String(ref).trim();
   const lock = opts.lock ? sql`for update` : sql``;
+  const idPrefixed = /^id:/i.test(raw);
+  const titlePrefixed = /^(title|name):/i.test(raw);
+  const text = idPrefixed || titlePrefixed ? raw.slice(raw.indexOf(':') + 1).trim() : raw;
+  const select = sql`select id, chat_id, type, title, username, role_id from telegram_chat`;
   let rows: ChatRef[];
-  if (typeof ref === 'number' || CHAT_ID_TEXT.test(text)) {
+  if (!titlePrefixed && (typeof ref === 'number' || CHAT_ID_TEXT.test(text))) {
     const chatIdValue = Number(text);
     if (!Number.isSafeInteger(chatIdValue)) throw new NotFoundError(`chat ${text} not found`, 'list chats with `urdb chats list`');
-    rows = await sql<ChatRef[]>`
-      select id, chat_id, type, title, username, role_id from telegram_chat where chat_id = ${chatIdValue} ${lock}
-    `;
-  } else if (text.startsWith('@') && text.length > 1) {
-    rows = await sql<ChatRef[]>`
-      select id, chat_id, type, title, username, role_id from telegram_chat
-      where lower(username) = lower(${text.slice(1)}) order by id limit 2 ${lock}
-    `;
+    rows = await sql<ChatRef[]>`${select} where chat_id = ${chatIdValue} ${lock}`;
+    if (!idPrefixed) {
+      const titled = await sql<ChatRef[]>`${select} where title = ${text} and chat_id <> ${chatIdValue} order by id limit 1`;
+      if (rows[0] && titled[0]) {
+        throw new UsageError(
+          `${JSON.stringify(text)} is ambiguous: the chat id of chat ${rows[0].chat_id} ${JSON.stringify(rows[0].title)} and the title of chat ${titled[0].chat_id}`,
+          `say which: id:${text} or title:${text}`,
+        );
+      }
+      if (!rows[0] && titled[0]) rows = await sql<ChatRef[]>`${select} where title = ${text} order by id limit 2 ${lock}`;
+    }
+  } else if (idPrefixed) {
+    throw new UsageError(`${JSON.stringify(raw)}: after id: comes a chat id (a number)`, 'e.g. id:-1001234567890');
+  } else if (!titlePrefixed && text.startsWith('@') && text.length > 1) {
+    rows = await sql<ChatRef[]>`${select} where lower(username) = lower(${text.slice(1)}) order by id limit 2 ${lock}`;
   } else {
-    rows = await sql<ChatRef[]>`
-      select id, chat_id, type, title, username, role_id from telegram_chat where title = ${text} order by id limit 2 ${lock}
-    `;
+    rows = await sql<ChatRef[]>`${select} where title = ${text} order by id limit 2 ${lock}`;
   }
   if (!rows[0]) {
-    throw new NotFoundError(`chat ${CHAT_ID_TEXT.test(text) ? text : JSON.stringify(text)} not found`, 'list chats with `urdb chats list`');
+    throw new NotFoundError(`chat ${CHAT_ID_TEXT.test(raw) ? raw : JSON.stringify(raw)} not found`, 'list chats with `urdb chats list`');
   }
   if (rows.length > 1) {
     throw new UsageError(`more than one chat is ${text.startsWith('@') ? 'named' : 'titled'} ${JSON.stringify(text)}`, 'refer to the chat by its chat id');

@@ -1,74 +1,91 @@
 /**
  * References that accept an id or a name (`--region 3`, `--region "Москва 1"`, `--report CANCELED_ORDERS`).
- * A number matches an id first, then a name.
+ * Digits are an id or a name; when they are the id of one row and the name of another, the reference is refused as
+ * ambiguous rather than guessed. `id:3` and `name:3` say which is meant, wherever a reference is taken.
  */
 import { NotFoundError, UsageError } from '../core/errors';
 import type { Sql, Tx } from '../db/client';
 
 type Q = Sql | Tx;
 
-const isId = (ref: string | number) => typeof ref === 'number' || /^\d{1,9}$/.test(ref.trim());
+export type RefTable = 'region' | 'report_type' | 'unit' | 'role' | 'department';
 
-export async function regionRef(sql: Q, ref: string | number): Promise<{ id: number; name: string }> {
-  const text = String(ref).trim();
-  const rows = isId(ref)
-    ? await sql<{ id: number; name: string }[]>`
-        select id, name from region where id = ${Number(text)} or name = ${text} order by (id = ${Number(text)}) desc limit 1
-      `
-    : await sql<{ id: number; name: string }[]>`select id, name from region where name = ${text}`;
-  if (!rows[0]) throw new NotFoundError(`region ${JSON.stringify(text)} not found`, 'list regions with `urdb regions list`');
-  return rows[0];
+export const REF_NOUNS: Record<RefTable, { one: string; many: string; hint: string; idDigits: number }> = {
+  region: { one: 'region', many: 'regions', hint: 'list regions with `urdb regions list`', idDigits: 9 },
+  report_type: { one: 'report type', many: 'report types', hint: 'list them with `urdb report-types list --all`', idDigits: 9 },
+  unit: { one: 'unit', many: 'units', hint: 'list units with `urdb units list`', idDigits: 9 },
+  role: { one: 'role', many: 'roles', hint: 'list roles with `urdb roles list`', idDigits: 9 },
+  department: { one: 'department', many: 'departments', hint: 'list departments with `urdb departments list`', idDigits: 5 },
+};
+
+/** What a reference may match: an id, a name, or (plain digits) either. */
+export interface ParsedRef {
+  text: string;
+  id: number | null;
+  name: string | null;
 }
 
-export async function reportTypeRef(sql: Q, ref: string | number): Promise<{ id: number; name: string }> {
+/** `id:3` → id 3 only; `name:3` → the name "3" only; `3` → either; `Казань` → the name. */
+export function parseRef(ref: string | number, idDigits = 9, idPrefixes = ['id:']): ParsedRef {
   const text = String(ref).trim();
-  const rows = isId(ref)
-    ? await sql<{ id: number; name: string }[]>`
-        select id, name from report_type where id = ${Number(text)} or name = ${text}
-        order by (id = ${Number(text)}) desc limit 1
-      `
-    : await sql<{ id: number; name: string }[]>`select id, name from report_type where name = ${text}`;
-  if (!rows[0]) {
-    throw new NotFoundError(`report type ${JSON.stringify(text)} not found`, 'list them with `urdb report-types list --all`');
+  const digits = new RegExp(`^\\d{1,${idDigits}}$`);
+  const prefix = idPrefixes.find((p) => text.toLowerCase().startsWith(p));
+  if (prefix) {
+    const id = text.slice(prefix.length).trim();
+    if (!digits.test(id)) throw new UsageError(`${JSON.stringify(text)}: after ${prefix} comes a number`, 'e.g. id:3');
+    return { text, id: Number(id), name: null };
   }
-  return rows[0];
+  if (/^(name|title):/i.test(text)) return { text, id: null, name: text.slice(text.indexOf(':') + 1).trim() };
+  if (typeof ref === 'number' || digits.test(text)) return { text, id: Number(text), name: text };
+  return { text, id: null, name: text };
 }
 
-export async function unitRef(sql: Q, ref: string | number): Promise<{ id: number; name: string }> {
-  const text = String(ref).trim();
-  const rows = isId(ref)
-    ? await sql<{ id: number; name: string }[]>`
-        select id, name from unit where id = ${Number(text)} or name = ${text} order by (id = ${Number(text)}) desc limit 1
-      `
-    : await sql<{ id: number; name: string }[]>`select id, name from unit where name = ${text}`;
-  if (!rows[0]) throw new NotFoundError(`unit ${JSON.stringify(text)} not found`, 'list units with `urdb units list`');
-  return rows[0];
+interface Named {
+  id: number;
+  name: string;
 }
 
-export async function roleRef(sql: Q, ref: string | number): Promise<{ id: number; name: string }> {
-  const text = String(ref).trim();
-  const rows = isId(ref)
-    ? await sql<{ id: number; name: string }[]>`
-        select id, name from role where id = ${Number(text)} or name = ${text} order by (id = ${Number(text)}) desc, id limit 2
-      `
-    : await sql<{ id: number; name: string }[]>`select id, name from role where name = ${text} order by id limit 2`;
-  if (!rows[0]) throw new NotFoundError(`role ${JSON.stringify(text)} not found`, 'list roles with `urdb roles list`');
-  if (rows.length > 1 && rows[0].name === text && rows[1]!.name === text && !isId(ref)) {
-    throw new UsageError(`${rows.length} roles are named ${JSON.stringify(text)}`, 'refer to the role by its id');
+/**
+ * The row a parsed reference names among `rows` (the rows whose id or name it matches). Throws when it matches the
+ * id of one row and the name of another, or a name several rows share.
+ */
+export function pickRef<T extends Named>(rows: readonly T[], ref: ParsedRef, table: RefTable, label = 'name'): T | undefined {
+  const noun = REF_NOUNS[table];
+  const byId = ref.id === null ? undefined : rows.find((r) => r.id === ref.id);
+  const byName = ref.name === null ? [] : rows.filter((r) => r.name === ref.name && r !== byId);
+  if (byId && byName.length > 0 && byId.name !== ref.name) {
+    throw new UsageError(
+      `${JSON.stringify(ref.text)} is ambiguous: the id of ${noun.one} ${byId.id} ${JSON.stringify(byId.name)} and the ${label} of ` +
+        `${noun.one} ${byName[0]!.id}`,
+      `say which: id:${ref.id} or ${label}:${ref.name}`,
+    );
   }
-  return rows[0];
+  if (byId) return byId;
+  if (byName.length > 1) {
+    throw new UsageError(`${byName.length} ${noun.many} are named ${JSON.stringify(ref.name)}`, `refer to the ${noun.one} by its id (id:${byName[0]!.id})`);
+  }
+  return byName[0];
 }
 
-export async function departmentRef(sql: Q, ref: string | number): Promise<{ id: number; name: string }> {
-  const text = String(ref).trim();
-  const rows = /^\d{1,5}$/.test(text)
-    ? await sql<{ id: number; name: string }[]>`
-        select id, name from department where id = ${Number(text)} or name = ${text} order by (id = ${Number(text)}) desc limit 1
-      `
-    : await sql<{ id: number; name: string }[]>`select id, name from department where name = ${text}`;
-  if (!rows[0]) throw new NotFoundError(`department ${JSON.stringify(text)} not found`, 'list departments with `urdb departments list`');
-  return rows[0];
+/** One reference, resolved: its row, or NotFoundError naming it with where to look. */
+async function resolveRef(sql: Q, table: RefTable, ref: string | number): Promise<Named> {
+  const noun = REF_NOUNS[table];
+  const parsed = parseRef(ref, noun.idDigits);
+  const rows = await sql<Named[]>`
+    select id, name from ${sql(table)}
+    where id = ${parsed.id} or name = ${parsed.name}
+    order by id
+  `;
+  const row = pickRef(rows, parsed, table);
+  if (!row) throw new NotFoundError(`${noun.one} ${JSON.stringify(parsed.text)} not found`, noun.hint);
+  return row;
 }
+
+export const regionRef = (sql: Q, ref: string | number) => resolveRef(sql, 'region', ref);
+export const reportTypeRef = (sql: Q, ref: string | number) => resolveRef(sql, 'report_type', ref);
+export const unitRef = (sql: Q, ref: string | number) => resolveRef(sql, 'unit', ref);
+export const roleRef = (sql: Q, ref: string | number) => resolveRef(sql, 'role', ref);
+export const departmentRef = (sql: Q, ref: string | number) => resolveRef(sql, 'department', ref);
 
 /** What a select list offers for a reference: the id (what the prompt returns) and a label for people. */
 export interface RefChoice {

@@ -137,6 +137,22 @@ export async function switchRole(
   return { role_id: role.id, role: role.name, deleted_routes: deleted.count };
 }
 
+/** How many routes a role switch would delete (those into the chat for units the role does not grant). Reads only. */
+export async function roleSwitchImpact(sql: import('../db/client').Sql, chatInternalId: number, roleId: number): Promise<number> {
+  const [row] = await sql<{ n: number }[]>`
+    select count(*)::int as n from report_route r
+    where r.telegram_chat_id = ${chatInternalId}
+      and not exists (select 1 from role_unit g where g.role_id = ${roleId} and g.unit_id = r.unit_id)
+  `;
+  return row!.n;
+}
+
+/** The role an access code gives, for the administrator's preview; records no attempt (assignRoleByCode does). */
+export async function roleOfAccessCode(sql: import('../db/client').Sql, code: string): Promise<{ id: number; name: string } | null> {
+  const [role] = await sql<{ id: number; name: string }[]>`select id, name from role where access_code_sha256 = ${sha256hex(code)}`;
+  return role ?? null;
+}
+
 // Administration (the CLI): roles, their access codes and grants, and giving chats roles.
 
 const refList = () => z.array(text({ max: 64 })).default([]);

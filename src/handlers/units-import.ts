@@ -222,6 +222,9 @@ const sortByLine = (problems: string[]) =>
 
 type StoredUnit = Record<(typeof UNIT_COLUMNS)[number], unknown>;
 
+/** Built once: a zod schema costs far more to construct than to run. */
+const UNIT_ID = idField();
+
 export async function importUnits(ctx: Ctx, rows: SourceRow[], opts: UnitImportOptions = {}): Promise<UnitImportResult> {
   const dryRun = opts.dryRun ?? false;
   const progress = (phase: UnitImportProgress['phase'], label: string, done = 0, total = 0) => {
@@ -229,10 +232,8 @@ export async function importUnits(ctx: Ctx, rows: SourceRow[], opts: UnitImportO
     opts.onProgress?.({ phase, label, done, total });
   };
   const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
-  // One schema for all rows: building it per row took seconds for 40,000 rows, all before the first step was shown.
-  const idSchema = idField();
   const idOf = (r: SourceRow) => {
-    const parsed = isObject(r.data) ? idSchema.safeParse(r.data.id) : undefined;
+    const parsed = isObject(r.data) ? UNIT_ID.safeParse(r.data.id) : undefined;
     return parsed?.success ? parsed.data : undefined;
   };
 

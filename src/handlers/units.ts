@@ -113,6 +113,23 @@ function unitConflicts(input: { id?: number; name?: string; uuid?: string }) {
   };
 }
 
+/**
+ * Whether a value of a unique unit field is taken, said as createUnit's conflict would say it (null: free). For
+ * prompts, which check each value as it is typed; the insert's constraint still decides a race.
+ */
+export async function unitValueTaken(sql: Sql, field: 'id' | 'name' | 'uuid', value: string | number): Promise<string | null> {
+  const input = { id: Number(value), name: String(value), uuid: String(value) };
+  const [row] =
+    field === 'id'
+      ? await sql`select 1 from unit where id = ${input.id}`
+      : field === 'name'
+        ? await sql`select 1 from unit where name = ${input.name}`
+        : await sql`select 1 from unit where uuid = ${input.uuid}::uuid`;
+  if (!row) return null;
+  const [message, hint] = unitConflicts(input)[field === 'id' ? 'unit_pkey' : field === 'name' ? 'unit_name_key' : 'unit_uuid_key'];
+  return `${message}; ${hint}`;
+}
+
 export const getUnit = operation({
   name: 'units.get',
   summary: 'One unit by id or exact name, with its department, routes and roles counted.',

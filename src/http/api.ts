@@ -11,6 +11,7 @@ import { classifyDbError, isConnectionError, type Sql } from '../db/client';
 import { describeResource } from './describe';
 import { compileEndpoint, type Endpoint, type EndpointDef } from './endpoint';
 import { apiResources } from './endpoints';
+import { quickAnswers, type QuickAnswer } from './hot-path';
 import { readInput } from './input';
 import { openapiDocument } from './openapi';
 import { BodyError, bearerToken, unsupportedMediaType, type ApiRequest } from './request';
@@ -62,6 +63,8 @@ export interface Api {
   bodyLimitFor(method: string, path: string, headers: ApiRequest['headers']): number;
   /** Whether a request known by its head passes the token check (false: it will be 401, its body need not be read). */
   authenticated(path: string, headers: ApiRequest['headers']): boolean;
+  /** A route lookup answered from the cache before any parsing (hot-path.ts), or null: call `handle`. */
+  readonly quick: QuickAnswer | null;
 }
 
 const API_USER = 'api';
@@ -153,6 +156,7 @@ export function createApi(opts: ApiOptions): Api {
 
   return {
     router,
+    quick: quickAnswers(routeCache, router, () => tokens),
     get tokens() {
       return tokens;
     },

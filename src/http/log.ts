@@ -2,8 +2,9 @@
  * The server's log on stderr: one line per request (method, path, status, ms), and the few events a person must
  * see (start, stop, database down and back, internal errors). Text for people, JSON lines for log shippers.
  *
- * Lines are gathered and written once per turn of the event loop: under load that is one write for many requests
- * instead of one synchronous write each (stderr to a file or a pipe is synchronous in Node).
+ * Lines are gathered and written once per turn of the event loop, and at most once per FLUSH_MS: under load that is
+ * one write for hundreds of requests instead of one synchronous write each (stderr to a file or a pipe is
+ * synchronous in Node). The time stamp is formatted once per millisecond.
  */
 import type { ApiEvent } from './api';
 
@@ -19,9 +20,25 @@ export interface RequestRecord {
   remote: string | undefined;
 }
 
+/** The shortest time between two writes of request lines, ms. */
+const FLUSH_MS = 10;
+
+let stampMs = 0;
+let stamp = '';
+/** `new Date().toISOString()`, formatted once per millisecond (a busy server logs many lines within one). */
+function now(): string {
+  const ms = Date.now();
+  if (ms !== stampMs) {
+    stampMs = ms;
+    stamp = new Date(ms).toISOString();
+  }
+  return stamp;
+}
+
 export class ServerLog {
   private pending: string[] = [];
   private scheduled = false;
+  private lastFlush = 0;
   private readonly flushSoon = () => this.flush();
 
   constructor(
@@ -36,7 +53,7 @@ export class ServerLog {
     if (this.format === 'json') {
       this.push(
         JSON.stringify({
-          time: new Date().toISOString(),
+          time: now(),
           ...(this.worker === null ? {} : { worker: this.worker }),
           method: r.method,
           path: r.url,
@@ -46,7 +63,7 @@ export class ServerLog {
         }),
       );
     } else {
-      this.push(`${new Date().toISOString()}${this.worker === null ? '' : ` [${this.worker}]`} ${r.method} ${r.url} ${r.status} ${ms}ms`);
+      this.push(`${now()}${this.worker === null ? '' : ` [${this.worker}]`} ${r.method} ${r.url} ${r.status} ${ms}ms`);
     }
   }
 
@@ -94,6 +111,7 @@ export class ServerLog {
 
   flush(): void {
     this.scheduled = false;
+    this.lastFlush = performance.now();
     if (this.pending.length === 0) return;
     const text = this.pending.join('\n') + '\n';
     this.pending = [];
@@ -104,7 +122,9 @@ export class ServerLog {
     this.pending.push(line);
     if (!this.scheduled) {
       this.scheduled = true;
-      setImmediate(this.flushSoon);
+      const wait = this.lastFlush + FLUSH_MS - performance.now();
+      if (wait <= 0) setImmediate(this.flushSoon);
+      else setTimeout(this.flushSoon, wait);
     }
   }
 }

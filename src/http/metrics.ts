@@ -97,6 +97,7 @@ export class ServerMetrics {
     count('urdb_route_cache_clears_total', 'Times the route cache was emptied (a write, a change notification, the listener lost or back).', (c) => c.clears);
     gauge('urdb_route_cache_entries', 'Entries in the route cache now.', () => cache?.size ?? 0);
     gauge('urdb_route_cache_bytes', 'Estimated heap held by the route cache entries, bytes.', () => cache?.bytes ?? 0);
+    gauge('urdb_route_cache_max_bytes', 'The route cache bound (--cache-bytes), bytes; least recently used entries go first.', () => cache?.maxBytes ?? 0);
     gauge('urdb_route_cache_enabled', '1 while the route cache answers (its change listener is connected), else 0.', () => (this.sources.cacheEnabled() ? 1 : 0), 'min');
   }
 

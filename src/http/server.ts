@@ -10,6 +10,7 @@ import { UrdbError } from '../core/errors';
 import type { Api } from './api';
 import { ConnectionCap } from './connections';
 import { defaultAllowedHosts, EdgePolicy, type EdgeConfig } from './edge';
+import type { PreparedAnswer } from './hot-path';
 import type { ServerLog } from './log';
 import type { ApiRequest } from './request';
 import { BODY_LIMIT, error, MESSAGES, type ApiResponse } from './response';
@@ -76,7 +77,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const refusedPeers = new WeakSet<Socket>();
   const cap = new ConnectionCap(opts.maxConnections ?? Infinity);
 
-  function finish(req: http.IncomingMessage, res: http.ServerResponse, started: number, answer: ApiResponse) {
+  function finish(req: http.IncomingMessage, res: http.ServerResponse, started: number, answer: ApiResponse | PreparedAnswer) {
     if (closing) res.setHeader('connection', 'close');
     res.writeHead(answer.status, answer.headers);
     res.end(answer.body);
@@ -174,7 +175,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     const tokens = api.tokens; // the tokens in force when the request arrived
     const limit = limitOf(req);
     if (!hasBody(req)) {
-      run(req, res, started, undefined, tokens); // no body: the common case, answered without waiting for 'end'
+      // No body: the common case, answered without waiting for 'end'; a cached route lookup without the API at all.
+      const quick = closing ? null : api.quick?.(req.method, req.url, req.headers);
+      if (quick) finish(req, res, started, quick);
+      else run(req, res, started, undefined, tokens);
       return;
     }
     const chunks: Buffer[] = [];

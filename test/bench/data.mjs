@@ -67,10 +67,10 @@ async function generatedBundle(shape) {
 }
 
 /** Writes the bench's bundle; returns its path and what it holds. */
-export async function writeBundle(dir) {
-  const bundle = await generatedBundle(SHAPE);
+export async function writeBundle(dir, shape = SHAPE) {
+  const bundle = await generatedBundle(shape);
   bundle.telegram_chats.push({ chat_id: ADD_TARGET.chat_id, type: 'PRIVATE', title: 'bench: routes add', username: null });
-  const file = path.join(dir, 'bundle.json');
+  const file = path.join(dir, `bundle-${shape.units}.json`);
   fs.writeFileSync(file, JSON.stringify(bundle));
   return {
     file,

@@ -7,11 +7,48 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { cleanEnv, freePort, NODE, oneLine, startServer, URDB, usage } from './proc.mjs';
 import { ENDPOINTS, lookupPaths } from './requests.mjs';
+import { wrkLoad } from './wrk.mjs';
 
 const HERE = path.dirname(new URL(import.meta.url).pathname);
 
+/** Resident memory and CPU of the server while it is measured; `done` turns the samples into the row's figures. */
+function sampler(server) {
+  const samples = [];
+  let timer = null;
+  return {
+    start() {
+      const sample = () => samples.push({ ...usage(server.pid), at: Date.now() });
+      sample();
+      timer = setInterval(sample, 250);
+    },
+    done(result) {
+      clearInterval(timer);
+      samples.push({ ...usage(server.pid), at: Date.now() });
+      const rss = samples.map((u) => u.rss_mb);
+      const cpuSeconds = samples.at(-1).cpu_s - samples[0].cpu_s;
+      const wallSeconds = (samples.at(-1).at - samples[0].at) / 1000;
+      return {
+        ...result,
+        rss_peak_mb: Math.max(...rss),
+        rss_mean_mb: rss.reduce((a, b) => a + b, 0) / rss.length,
+        server_cpu_pct: (100 * cpuSeconds) / wallSeconds,
+        // What a request costs the server process, whatever else runs on the machine (the database's work not included).
+        server_cpu_us_per_request: (1e6 * cpuSeconds) / (result.rps * wallSeconds),
+      };
+    },
+  };
+}
+
+/** One load measurement with wrk (its own process), the server's memory and CPU sampled while it is measured. */
+export async function measureWrk(wrkBin, { server, endpoint, connections, seconds, warmup, ids, tmp }) {
+  const s = sampler(server);
+  const result = await wrkLoad(wrkBin, { url: server.base, endpoint, connections, seconds, warmup, ids, seed: 7, dir: tmp }, () => s.start());
+  return s.done(result);
+}
+
 /** One load measurement in its own process, with the server's memory and CPU sampled while it is measured. */
-function measureLoad({ server, endpoint, connections, seconds, warmup, idsFile }) {
+function measureLoad({ server, endpoint, connections, seconds, warmup, idsFile, wrk, ids, tmp }) {
+  if (wrk) return measureWrk(wrk, { server, endpoint, connections, seconds, warmup, ids, tmp });
   const args = { url: server.base, endpoint, connections, seconds, warmup, ids: idsFile, seed: 7 };
   const child = spawn(NODE, [path.join(HERE, 'load.mjs'), JSON.stringify(args)], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
   const samples = [];
@@ -89,7 +126,7 @@ function differences(got, want) {
  * `{error}`; `{unavailable}` for a server missing from this tree) and, per server, its idle memory and, for urdb,
  * whether its answers match the naive server's.
  */
-export async function measureServers({ url, ids, idsFile, tmp, serve, workers, seconds, warmup, connections, log }) {
+export async function measureServers({ url, ids, idsFile, tmp, serve, workers, seconds, warmup, connections, log, wrk, randomSeconds }) {
   const { unit, type } = ids.example;
   const readyPath = `${ENDPOINTS.chats.path}?unit_id=${unit}&report_type_id=${type}`;
   const servers = [
@@ -99,6 +136,13 @@ export async function measureServers({ url, ids, idsFile, tmp, serve, workers, s
       name: 'urdb',
       available: serve,
       args: [URDB, 'serve', '--host', '127.0.0.1', '--port', '{port}', ...(workers ? ['--workers', workers] : [])],
+      env: { DATABASE_URL: url },
+    },
+    {
+      // What a second process on the second core adds (the load generator shares the machine: see the report).
+      name: 'urdb_w2',
+      available: serve && !workers,
+      args: [URDB, 'serve', '--host', '127.0.0.1', '--port', '{port}', '--workers', '2'],
       env: { DATABASE_URL: url },
     },
   ];
@@ -136,12 +180,20 @@ export async function measureServers({ url, ids, idsFile, tmp, serve, workers, s
         for (const { name, server } of running) {
           log(`${name}: ${ENDPOINTS[endpoint].path} at ${conns} connections (${warmup} s warm-up, ${seconds} s)`);
           try {
-            load[endpoint][name][conns] = await measureLoad({ server, endpoint, connections: conns, seconds, warmup, idsFile });
+            load[endpoint][name][conns] = await measureLoad({ server, endpoint, connections: conns, seconds, warmup, idsFile, wrk, ids, tmp });
           } catch (err) {
             log(`${name} ${endpoint} ${conns}: ${err.message}`);
             load[endpoint][name][conns] = { error: oneLine(err.message) };
           }
         }
+      }
+    }
+    if (urdb && wrk && randomSeconds > 0) {
+      log(`urdb: ${randomSeconds} s of hot-path lookups of random unit ids (nearly all misses: the cache's memory bound)`);
+      try {
+        info.urdb.random_keys = await measureWrk(wrk, { server: urdb.server, endpoint: 'random', connections: 64, seconds: randomSeconds, warmup: 0, ids, tmp });
+      } catch (err) {
+        info.urdb.random_keys = { error: oneLine(err.message) };
       }
     }
   } finally {

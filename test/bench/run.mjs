@@ -3,7 +3,10 @@
 // Environment: URDB_BENCH_SECONDS (per load measurement, default 20), URDB_BENCH_WARMUP (default 3),
 // URDB_BENCH_SERVER_URL (a maintenance database, default postgres://postgres@127.0.0.1:5432/postgres),
 // URDB_BENCH_WORKERS (passed to `urdb serve --workers`), URDB_BENCH_PSQL (the psql binary), URDB_BENCH_ONLY (some of
-// writes,cli,embedded,http: run only these parts; the import always runs).
+// writes,cli,embedded,http,units: run only these parts; the import always runs), URDB_BENCH_CONNECTIONS (default 64;
+// e.g. 8,64), URDB_BENCH_RANDOM_SECONDS (random-key lookups for the memory bound, default 60), URDB_BENCH_UNITS_SIZES
+// (rows of the units import, default 10000,40000,160000), URDB_BENCH_SCALE=1 (also measure on a data set ×10: 10,000
+// units, ~2M routes; its import alone takes minutes, so it is off by default), URDB_BENCH_WRK (the wrk binary).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,21 +21,28 @@ import {
   writeBundle,
 } from './data.mjs';
 import { measureServers } from './http.mjs';
+import { measureScale, missQuery } from './scale.mjs';
+import { measureUnitsImport } from './units-import.mjs';
+import { findWrk } from './wrk.mjs';
 import { cleanEnv, median, NODE, oneLine, ROOT, run, timeCommands, URDB } from './proc.mjs';
 import { evaluateTargets, report } from './report.mjs';
 
 const HERE = path.dirname(new URL(import.meta.url).pathname);
-const SECONDS = Number(process.env.URDB_BENCH_SECONDS) || 20;
-const WARMUP = process.env.URDB_BENCH_WARMUP !== undefined ? Number(process.env.URDB_BENCH_WARMUP) : Math.min(3, Math.ceil(SECONDS / 4));
+const SECONDS = Number(process.env.URDB_BENCH_SECONDS) || 8;
+// Long enough for urdb to fill its cache with every key the row asks for (20,000 paths, at the rate of misses).
+const WARMUP = process.env.URDB_BENCH_WARMUP !== undefined ? Number(process.env.URDB_BENCH_WARMUP) : 5;
 const SERVER_URL = process.env.URDB_BENCH_SERVER_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
-const CONNECTIONS = [8, 64];
+const CONNECTIONS = (process.env.URDB_BENCH_CONNECTIONS || '64').split(',').map(Number);
+const RANDOM_SECONDS = process.env.URDB_BENCH_RANDOM_SECONDS !== undefined ? Number(process.env.URDB_BENCH_RANDOM_SECONDS) : 60;
+const UNITS_SIZES = (process.env.URDB_BENCH_UNITS_SIZES || '10000,40000,160000').split(',').map(Number);
+const UNITS_DB = 'urdb_bench_units';
 const CLI_RUNS = 20;
 const EMBEDDED_RUNS = 10;
 const WRITE_RUNS = 3;
 const TEMPLATE = 'urdb_bench_template';
 const DB = 'urdb_bench';
 const COPY_DB = 'urdb_bench_copy';
-const ONLY = new Set((process.env.URDB_BENCH_ONLY || 'writes,cli,embedded,http').split(','));
+const ONLY = new Set((process.env.URDB_BENCH_ONLY || 'writes,cli,embedded,http,units').split(','));
 
 const started = Date.now();
 const log = (line) => process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0).padStart(3)} s] ${line}\n`);
@@ -67,6 +77,7 @@ function machine(psqlBin, benchUrl) {
     node: process.version,
     postgresql: version(psqlBin, ['-X', '-At', '-d', benchUrl, '-c', 'show server_version']),
     psql: version(psqlBin, ['--version']),
+    wrk: null,
     autocannon: JSON.parse(fs.readFileSync(path.join(ROOT, 'node_modules/autocannon/package.json'), 'utf8')).version,
     commit: version('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD']),
     load_average_at_start: os.loadavg()[0],
@@ -170,6 +181,8 @@ async function main() {
       embedded_runs: EMBEDDED_RUNS,
       write_runs: WRITE_RUNS,
       workers: process.env.URDB_BENCH_WORKERS ?? null,
+      random_seconds: RANDOM_SECONDS,
+      units_sizes: UNITS_SIZES,
       psql: psqlBin,
     };
     results.available = { serve: hasCommand('serve'), routes_chats: hasCommand('routes', 'chats'), routes_add: hasCommand('routes', 'add') };
@@ -187,6 +200,7 @@ async function main() {
     // A live database has statistics and a visibility map; give the lookups the plans they would have there.
     psql(psqlBin, url, ['-c', 'vacuum analyze']);
     const ids = await loadIds(url);
+    results.miss_query = missQuery(psqlBin, url, ids.example);
     const ctx = { dbs, url, copyUrl: dbs.url(COPY_DB), tmp, ids, psql: psqlBin, available: results.available, idsFile: path.join(tmp, 'ids.json') };
     fs.writeFileSync(ctx.idsFile, JSON.stringify(ids));
 
@@ -194,9 +208,21 @@ async function main() {
     if (ONLY.has('writes')) Object.assign(results.writes, await part('writes', () => measureWrites(ctx)));
     if (ONLY.has('cli')) results.cli = await part('CLI', () => measureCli(ctx));
     if (ONLY.has('embedded')) results.embedded = await part('embedded', () => measureEmbedded());
+    if (ONLY.has('units')) {
+      results.units_import = await part('units import', () =>
+        measureUnitsImport({ dbs, db: UNITS_DB, template: TEMPLATE, psqlBin, tmp, sizes: UNITS_SIZES, log }),
+      );
+    }
     if (ONLY.has('http')) {
+      const generator = findWrk(log);
+      results.machine.wrk = generator.version ?? null;
+      if (!generator.bin) log(`WARNING: ${generator.why}; falling back to autocannon, which saturates its own core first`);
+      results.config.generator = generator.bin ? 'wrk' : 'autocannon';
       const http = { seconds: SECONDS, warmup: WARMUP, connections: CONNECTIONS, workers: process.env.URDB_BENCH_WORKERS, log };
-      Object.assign(results, await measureServers({ ...ctx, ...http, serve: results.available.serve }));
+      Object.assign(results, await measureServers({ ...ctx, ...http, serve: results.available.serve, wrk: generator.bin, randomSeconds: RANDOM_SECONDS }));
+      if (process.env.URDB_BENCH_SCALE === '1' && generator.bin) {
+        results.scale = await part('scale', () => measureScale({ ...ctx, ...http, wrk: generator.bin, template: TEMPLATE }));
+      }
     }
   } finally {
     await dbs.dropAll().catch((err) => log(`could not drop the databases: ${err.message}`));

@@ -105,7 +105,7 @@ export async function checkImport(
     const c = row!;
     tables[section] = { source: sourceCounts[section], matched: c.matched, urdb: c.urdb };
     const label = section.replace(/_/g, ' ');
-    if (received[section] !== sourceCounts[section]) problems.push(`${label}: the source has ${sourceCounts[section]} rows, ${received[section]} were read`);
+    if (received[section] !== sourceCounts[section]) problems.push(`${label}: the source has ${sourceCounts[section]} ${sourceCounts[section] === 1 ? 'row' : 'rows'}, ${received[section]} ${received[section] === 1 ? 'was' : 'were'} read`);
     else if (c.matched !== c.staged) problems.push(`${label}: ${c.staged - c.matched} of ${c.staged} source rows are not in urdb as they are in the source`);
   }
   for (const [section, extra] of [

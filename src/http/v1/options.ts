@@ -5,7 +5,7 @@
  */
 import type { z } from 'zod';
 import { drf, fieldJsonSchema, isRequired } from '../describe';
-import type { V1Resource } from './resources';
+import { fieldLabel, type V1Resource } from './resources';
 import { PAGE_SIZE } from './collection';
 
 type FieldMeta = Record<string, unknown>;
@@ -15,7 +15,7 @@ export function fieldsMetadata(r: V1Resource): Record<string, FieldMeta> {
   const out: Record<string, FieldMeta> = { url: { type: 'field', required: false, read_only: true, label: 'url' } };
   for (const [name, field] of Object.entries(r.schema.shape)) {
     const d = drf(fieldJsonSchema(field as z.ZodType));
-    const meta: FieldMeta = { type: d.type, required: isRequired(field as z.ZodType), read_only: false, label: name.replace(/_/g, ' ') };
+    const meta: FieldMeta = { type: d.type, required: isRequired(field as z.ZodType), read_only: false, label: fieldLabel(r, name) };
     if (r.writeOnly?.includes(name)) meta.write_only = true;
     out[name] = { ...meta, ...d, type: d.type };
   }

@@ -1,40 +1,36 @@
 /**
- * THE description of the admin API (/api/v1/): per resource its path, natural key (data.md §3), the zod schema of
- * its writable fields (the bundle's item schema, so field names and rules are the bundle's), what a collection can
- * be searched, ordered and filtered by, the SQL view it is read from, and the handlers its writes and deletes call.
- * Routing, validation, OPTIONS and the OpenAPI document are all generated from this table: adding a field to a
- * resource is one edit here (and one column in its view).
+ * THE description of the admin API (/api/v1/): per resource its path, natural key (data.md §3), its fields (the
+ * description shared with the CLI: handlers/resource-fields.ts), what a collection can be searched, ordered and
+ * filtered by, the SQL view it is read from, and the handlers its writes and deletes call. Routing, validation,
+ * OPTIONS and the OpenAPI document are all generated from this table.
  */
-import { z } from 'zod';
 import { sha256hex } from '../../core/access-code';
 import type { FieldErrors } from '../../core/errors';
-import { chatId, id, text } from '../../core/fields';
 import type { Ctx } from '../../core/operation';
 import { intArray, type Tx } from '../../db/client';
-import {
-  bundleAccountRole,
-  bundleChat,
-  bundleDepartment,
-  bundleRegion,
-  bundleReportType,
-  bundleRole,
-  bundleUnit,
-  type BundleSection,
-} from '../../handlers/bundle/schema';
+import type { BundleSection } from '../../handlers/bundle/schema';
 import { deleteChat } from '../../handlers/chats';
 import type { CollectionView } from '../../handlers/collections';
 import { deleteDepartment } from '../../handlers/departments';
 import { deleteRegion } from '../../handlers/regions';
 import { changeKey, deleteAccountRole, ItemErrors, deleteReportType, deleteRoute, deleteRouteIn } from '../../handlers/resource-writes';
 import { deleteRole } from '../../handlers/roles';
-import { MIN_CHOSEN_CODE, weakCodeReason } from '../../core/access-code';
+import {
+  ACCOUNT_ROLE_FIELDS,
+  CHAT_FIELDS,
+  DEPARTMENT_FIELDS,
+  MIN_ACCESS_CODE,
+  REGION_FIELDS,
+  REPORT_TYPE_FIELDS,
+  ROLE_FIELDS,
+  ROUTE_FIELDS,
+  UNIT_FIELDS,
+  type ResourceFields,
+} from '../../handlers/resource-fields';
 import { deleteUnit } from '../../handlers/units';
 
 type Item = Record<string, any>;
-export type ItemSchema = z.ZodObject<Record<string, z.ZodType>>;
-
-/** A chosen access code shorter than this, or a common one, is refused (generated codes are 20 characters): the CLI's rule. */
-export const MIN_ACCESS_CODE = MIN_CHOSEN_CODE;
+export { fieldLabel, MIN_ACCESS_CODE, shownFields, type ItemSchema } from '../../handlers/resource-fields';
 
 export interface ResourceKey {
   /** The key's fields, in the order the path segment lists them. */
@@ -43,17 +39,14 @@ export interface ResourceKey {
   parse(segment: string): Item | null;
 }
 
-export interface V1Resource {
+/** The fields (schema, labels, write-only ones) are the resource's shared description: handlers/resource-fields.ts. */
+export interface V1Resource extends ResourceFields {
   path: string;
   /** OPTIONS' `name` is `${name} List` / `${name} Instance`. */
   name: string;
   description: string;
   section: BundleSection;
   key: ResourceKey;
-  /** The writable fields: what POST, PUT and PATCH validate with. */
-  schema: ItemSchema;
-  /** Writable but never shown (a role's access code). */
-  writeOnly?: readonly string[];
   /** Fields whose text `search` looks in (case-insensitive, Cyrillic included). */
   searchable: readonly string[];
   /** `ordering=field` / `-field`. */
@@ -96,7 +89,7 @@ const units: V1Resource = {
   description: 'Units (pizzerias); the id is the Dodo IS unit id. A unit names its region (created when missing).',
   section: 'units',
   key: positiveId,
-  schema: bundleUnit,
+  ...UNIT_FIELDS,
   searchable: ['name', 'office_manager_account_name', 'dodo_is_api_account_name', 'shift_manager_account_name'],
   orderable: ['id', 'name', 'region', 'department_id'],
   filters: ['region', 'department_id'],
@@ -119,7 +112,7 @@ const regions: V1Resource = {
   description: 'Regions (groups of units). Deleting one deletes its units with their routes and role grants.',
   section: 'regions',
   key: positiveId,
-  schema: bundleRegion,
+  ...REGION_FIELDS,
   searchable: ['name'],
   orderable: ['id', 'name'],
   filters: ['name'],
@@ -138,7 +131,7 @@ const departments: V1Resource = {
   description: 'Departments (an optional grouping of units). Deleting one leaves its units without a department.',
   section: 'departments',
   key: { fields: ['id'], parse: (s) => (/^[1-9][0-9]{0,4}$/.test(s) && Number(s) <= 32767 ? { id: Number(s) } : null) },
-  schema: bundleDepartment,
+  ...DEPARTMENT_FIELDS,
   searchable: ['name'],
   orderable: ['id', 'name', 'uuid'],
   filters: ['name', 'uuid'],
@@ -154,7 +147,7 @@ const reportTypes: V1Resource = {
   description: 'Report types, keyed by name; `parent` is the parent\'s name. Deleting one deletes its routes and role grants.',
   section: 'report_types',
   key: { fields: ['name'], parse: (s) => (s.trim() === s && s !== '' && s.length <= 64 && !s.includes('\u0000') ? { name: s } : null) },
-  schema: bundleReportType,
+  ...REPORT_TYPE_FIELDS,
   searchable: ['name', 'verbose_name'],
   orderable: ['id', 'name', 'verbose_name', 'is_active', 'parent', 'priority'],
   filters: ['is_active', 'parent', 'priority'],
@@ -169,11 +162,6 @@ const reportTypes: V1Resource = {
   },
 };
 
-const accessCode = text({ max: 64 }).superRefine((code, ctx) => {
-  if ([...code].length < MIN_ACCESS_CODE) ctx.addIssue({ code: 'custom', message: `Ensure this field has at least ${MIN_ACCESS_CODE} characters.` });
-  else if (weakCodeReason(code) !== null) ctx.addIssue({ code: 'custom', message: 'This access code is too common: choose a random one (openssl rand -base64 12).' });
-});
-
 const roles: V1Resource = {
   path: 'roles',
   name: 'Role',
@@ -182,14 +170,7 @@ const roles: V1Resource = {
     `its SHA-256 digest; it is required for a new role (at least ${MIN_ACCESS_CODE} characters) and kept when omitted.`,
   section: 'roles',
   key: positiveId,
-  // The bundle's role (its refinement needs a code or a digest) less the digest: the same strict object as a region's.
-  schema: bundleRegion.extend({
-    name: bundleRole.shape.name,
-    access_code: accessCode.optional(),
-    units: bundleRole.shape.units,
-    report_types: bundleRole.shape.report_types,
-  }),
-  writeOnly: ['access_code'],
+  ...ROLE_FIELDS,
   searchable: ['name'],
   orderable: ['id', 'name'],
   filters: ['name'],
@@ -230,7 +211,7 @@ const chats: V1Resource = {
   description: 'Telegram chats, keyed by chat_id. A changed chat_id keeps the chat\'s routes and role; deleting a chat deletes its routes.',
   section: 'telegram_chats',
   key: { fields: ['chat_id'], parse: (s) => (/^-?[1-9][0-9]{0,15}$/.test(s) && Number.isSafeInteger(Number(s)) ? { chat_id: Number(s) } : null) },
-  schema: bundleChat,
+  ...CHAT_FIELDS,
   searchable: ['title', 'username'],
   orderable: ['chat_id', 'type', 'title', 'username', 'role_id'],
   filters: ['chat_id', 'type', 'role_id', 'username'],
@@ -241,8 +222,6 @@ const chats: V1Resource = {
     return row ? (await deleteChat.run(ctx, { chat: String(chat_id), dry_run: false })).routes : null;
   },
 };
-
-const routeSchema = z.strictObject({ report_type: text({ max: 64 }), chat_id: chatId(), unit_id: id() });
 
 const routes: V1Resource = {
   path: 'report-routes',
@@ -259,7 +238,7 @@ const routes: V1Resource = {
       return { report_type: m[1], chat_id: Number(m[2]), unit_id: Number(m[3]) };
     },
   },
-  schema: routeSchema,
+  ...ROUTE_FIELDS,
   searchable: ['report_type'],
   orderable: ['report_type', 'chat_id', 'unit_id'],
   filters: ['report_type', 'chat_id', 'unit_id'],
@@ -281,7 +260,7 @@ const accountRoles: V1Resource = {
   description: 'Service-account roles of the upstream Dodo IS API.',
   section: 'account_roles',
   key: positiveId,
-  schema: bundleAccountRole,
+  ...ACCOUNT_ROLE_FIELDS,
   searchable: ['name'],
   orderable: ['id', 'name'],
   filters: ['name'],
@@ -292,14 +271,9 @@ const accountRoles: V1Resource = {
 
 export const RESOURCES: readonly V1Resource[] = [units, regions, departments, reportTypes, chats, roles, routes, accountRoles];
 
-/** The fields an object shows, in order (`url` first): the writable ones less the write-only. */
 /** The resource as a collection to read (handlers/collections.ts). */
 export function viewOf(r: V1Resource): CollectionView {
   return { select: r.select, key: r.key.fields, searchable: r.searchable };
-}
-
-export function shownFields(r: V1Resource): string[] {
-  return Object.keys(r.schema.shape).filter((f) => !r.writeOnly?.includes(f));
 }
 
 /** The key's path segment of an object (`5`, `CANCELED_ORDERS`, `CANCELED_ORDERS,-100…,5`). */
