@@ -61,6 +61,8 @@ export interface Api {
   setTokens(tokens: readonly ApiToken[]): void;
   /** The body limit of a request known by its head: larger for an admin token's bulk POST under /api/v1/. */
   bodyLimitFor(method: string, path: string, headers: ApiRequest['headers']): number;
+  /** Whether a request known by its head passes the token check (false: it will be 401, its body need not be read). */
+  authenticated(path: string, headers: ApiRequest['headers']): boolean;
   /** A route lookup answered from the cache before any parsing (hot-path.ts), or null: call `handle`. */
   readonly quick: QuickAnswer | null;
 }
@@ -163,6 +165,12 @@ export function createApi(opts: ApiOptions): Api {
     },
     bodyLimitFor(method, path, headers) {
       return (method === 'POST' && isV1Path(path) && v1.bodyLimit(tokens, headers)) || bodyLimit;
+    },
+    authenticated(path, headers) {
+      if (isV1Path(path)) return tokens.find(bearerToken(headers))?.scopes !== undefined;
+      if (!tokens.enabled || tokens.match(bearerToken(headers)) !== null) return true;
+      const match = router.match(path);
+      return match !== null && isPublic(match.resource);
     },
     async handle(req) {
       if (isV1Path(req.path)) return v1.handle(req, req.tokens ?? tokens);

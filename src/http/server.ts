@@ -135,6 +135,13 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       tooLarge(req, res, started);
       return true;
     }
+    if (hasBody(req) && !api.authenticated(pathOf(req), req.headers)) {
+      // Answered (401) without reading the body: a client without a token cannot make the server hold 1 MiB per
+      // connection. The unread body ends the connection.
+      res.setHeader('connection', 'close');
+      run(req, res, started, undefined, api.tokens);
+      return true;
+    }
     return false;
   }
 
@@ -161,13 +168,13 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
 
   /** An admin token's bulk POST under /api/v1/ may be larger (api.bodyLimitFor); every other body: bodyLimit. */
   function limitOf(req: http.IncomingMessage): number {
-    return Math.max(bodyLimit, api.bodyLimitFor(req.method ?? '', (req.url ?? '').split('?')[0]!, req.headers));
+    return Math.max(bodyLimit, api.bodyLimitFor(req.method ?? '', pathOf(req), req.headers));
   }
 
   function receive(req: http.IncomingMessage, res: http.ServerResponse, started: number) {
     const tokens = api.tokens; // the tokens in force when the request arrived
     const limit = limitOf(req);
-    if (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined) {
+    if (!hasBody(req)) {
       // No body: the common case, answered without waiting for 'end'; a cached route lookup without the API at all.
       const quick = closing ? null : api.quick?.(req.method, req.url, req.headers);
       if (quick) finish(req, res, started, quick);
@@ -257,6 +264,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     },
   };
 }
+
+const pathOf = (req: http.IncomingMessage) => (req.url ?? '/').split('?')[0]!;
+const hasBody = (req: http.IncomingMessage) =>
+  req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
 
 const EXPECTATION_FAILED = error(417, MESSAGES.expectationFailed, { connection: 'close' });
 

@@ -76,12 +76,14 @@ export function parseBundle(raw: unknown): Bundle {
   }
   const b = result.data;
   const problems: string[] = [];
-  const unique = <T>(section: string, rows: T[], field: string, key: (r: T) => unknown) => {
+  /** `secret`: the key is an access code's digest, never shown (a message must not carry a code or its digest). */
+  const unique = <T>(section: string, rows: T[], field: string, key: (r: T) => unknown, secret = false) => {
     const seen = new Map<string, number>();
     rows.forEach((r, i) => {
       const k = JSON.stringify(key(r));
       const first = seen.get(k);
-      if (first !== undefined) problems.push(`${section}[${i}].${field}: ${k} is already used by ${section}[${first}]`);
+      const shown = secret ? 'this access code' : k;
+      if (first !== undefined) problems.push(`${section}[${i}].${field}: ${shown} is already used by ${section}[${first}]`);
       else seen.set(k, i);
     });
   };
@@ -96,7 +98,7 @@ export function parseBundle(raw: unknown): Bundle {
   unique('report_types', b.report_types, 'name', (r) => r.name);
   unique('report_types', b.report_types.filter((r) => r.id !== undefined), 'id', (r) => r.id);
   unique('roles', b.roles, 'id', (r) => r.id);
-  unique('roles', b.roles, 'access_code', (r) => r.access_code_sha256 ?? sha256hex(r.access_code!));
+  unique('roles', b.roles, 'access_code', (r) => r.access_code_sha256 ?? sha256hex(r.access_code!), true);
   unique('telegram_chats', b.telegram_chats, 'chat_id', (r) => r.chat_id);
   unique('account_roles', b.account_roles, 'id', (r) => r.id);
   unique('account_roles', b.account_roles, 'name', (r) => r.name);

@@ -8,7 +8,7 @@ import { UrdbError, httpErrorFor, ValidationError } from '../../core/errors';
 import type { Actor, Ctx } from '../../core/operation';
 import { classifyDbError, isConnectionError, type Sql } from '../../db/client';
 import { ItemErrors } from '../../handlers/resource-writes';
-import { BodyError, bearerToken, parseQuery, type ApiRequest } from '../request';
+import { BodyError, bearerToken, parseQuery, unsupportedMediaType, type ApiRequest } from '../request';
 import { json, withoutBody, type ApiResponse } from '../response';
 import type { Scope, TokenCheck } from '../tokens';
 import { collectionGet, collectionPost } from './collection';
@@ -104,6 +104,8 @@ export function createV1(opts: V1Options) {
     const format = query.get('format');
     if (format && format.some((f) => f !== 'json')) return detail(404, DETAIL.notFound);
     if (!acceptsJson(req.headers?.accept)) return detail(406, DETAIL.notAcceptable);
+    const contentType = unsupportedMediaType(req);
+    if (contentType !== null) return detail(415, DETAIL.unsupportedMediaType(contentType));
     const actor: Actor = { via: 'api', user: 'api', token: token.name };
     if (req.remoteAddress) actor.address = req.remoteAddress;
     const ctx: Ctx = { sql: opts.sql, actor, afterCommit: opts.afterCommit, routeCache: opts.routeCache };
