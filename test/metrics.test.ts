@@ -186,6 +186,23 @@ describe('what the metrics read', () => {
       databaseAnswers: () => sql`select 1`.then(() => true, () => false),
     });
 
+  it('admin API requests are labelled by resource pattern, never by key; an unknown v1 path is unmatched', async () => {
+    const sql = createClient({ url: db.url, schema: 'urdb', max: 1 });
+    try {
+      const metrics = metricsOf({ inFlight: 0, connectionErrors: 0 }, sql);
+      metrics.answered('GET', '/api/v1/units/?search=x', 200, 1);
+      metrics.answered('PATCH', '/api/v1/units/98765/', 200, 1);
+      metrics.answered('GET', '/api/v1/report-types/SECRET_TYPE.json', 404, 1);
+      metrics.answered('GET', '/api/v1/', 200, 1);
+      metrics.answered('GET', '/api/v1/nowhere-12345/', 404, 1);
+      const m = parsePrometheus(await metrics.text());
+      const endpoints = new Set(m.get('urdb_http_requests_total')!.samples.map((s) => s.labels.endpoint));
+      expect(endpoints).toEqual(new Set(['/api/v1/units/', '/api/v1/units/{key}/', '/api/v1/report-types/{key}/', '/api/v1/', 'unmatched']));
+    } finally {
+      await sql.end({ timeout: 5 });
+    }
+  });
+
   it('queries in flight: a query while it runs, a transaction once, a fragment never; connection errors; up', async () => {
     const stats: QueryStats = { inFlight: 0, connectionErrors: 0 };
     const sql = countQueries(createClient({ url: db.url, schema: 'urdb', max: 2 }), stats);

@@ -10,6 +10,7 @@ import { onLockout, type LockoutScope } from '../core/lockouts';
 import type { QueryStats } from '../db/query-stats';
 import { RequestMetrics } from './request-metrics';
 import type { Router } from './router';
+import { isV1Path, v1Pattern } from './v1';
 
 export interface MetricsSources {
   /** The API's route table: a request is labelled with the pattern of the route its path matches. */
@@ -69,7 +70,11 @@ export class ServerMetrics {
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
     const match = this.sources.router.match(path);
-    const endpoint = match ? match.resource.path : isMetricsPath(path) ? METRICS_PATH : UNMATCHED;
+    const endpoint = match
+      ? match.resource.path
+      : isMetricsPath(path)
+        ? METRICS_PATH
+        : (isV1Path(path) && v1Pattern(path)) || UNMATCHED;
     this.requests.observe(endpoint, METHODS.has(method) ? method : 'other', status, ms / 1000);
   }
 

@@ -155,6 +155,14 @@ export function createV1(opts: V1Options) {
   };
 }
 
+/** A v1 path as a metrics label: `/api/v1/units/{key}/` (a resource of the table, never a key); null: no such path. */
+export function v1Pattern(path: string): string | null {
+  const found = target(path);
+  if (!found) return null;
+  if (!found.resource) return '/api/v1/';
+  return `/api/v1/${found.resource.path}/${found.key === undefined ? '' : '{key}/'}`;
+}
+
 /** `/api/v1` and everything under it is the admin API's. */
 export function isV1Path(path: string): boolean {
   return path === '/api/v1' || path.startsWith(V1_PREFIX);
