@@ -2,18 +2,13 @@ import type { Command } from 'commander';
 import { progressBar } from '../cli/progress';
 import { plural } from '../cli/text';
 import { action } from '../cli/runtime';
-import { UsageError } from '../core/errors';
 import type { ImportCounts } from '../handlers/bundle/import';
 import { readText, AtomicFile } from './common';
+import { parseJsonText } from '../core/json-text';
 import { flushStdout, writeStdout } from '../cli/stdout';
 
 export async function readJsonFile(file: string): Promise<unknown> {
-  const text = await readText(file);
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new UsageError(`${file === '-' ? 'stdin' : file} is not valid JSON: ${(err as Error).message}`);
-  }
+  return parseJsonText(await readText(file), file === '-' ? 'stdin' : file);
 }
 
 export function countsLine(counts: ImportCounts): string {

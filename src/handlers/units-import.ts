@@ -8,6 +8,7 @@
  */
 import { UsageError, ValidationError } from '../core/errors';
 import { id as idField } from '../core/fields';
+import { parseJsonText } from '../core/json-text';
 import type { Ctx } from '../core/operation';
 import { BundleError, importBundle, parseBundle, type ImportCounts } from './bundle/import';
 import { BUNDLE_FORMAT, bundleUnit, positionOf } from './bundle/schema';
@@ -127,12 +128,7 @@ export function parseUnitsCsv(text: string): SourceRow[] {
 
 /** A JSON array of unit objects; each keeps the line its element starts on. */
 export function parseUnitsJson(text: string, file: string): SourceRow[] {
-  let value: unknown;
-  try {
-    value = JSON.parse(text.replace(/^\uFEFF/, ''));
-  } catch (err) {
-    throw new UsageError(`${file} is not valid JSON: ${(err as Error).message}`, 'a JSON import is an array of unit objects');
-  }
+  const value = parseJsonText(text, file, 'a JSON import is an array of unit objects');
   if (!Array.isArray(value)) throw new UsageError(`${file} holds a JSON ${value === null ? 'null' : typeof value}, not an array of units`);
   const lines = elementLines(text);
   return value.map((data, k) => ({ line: lines[k] ?? 1, item: k + 1, data: data as Record<string, unknown> }));
