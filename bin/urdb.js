@@ -14,7 +14,7 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
 }
 
 /**
- * `urdb 0.1.0 (schema 5)`: the package version and the schema version this urdb expects, which is the number of the
+ * `urdb 0.1.0 (schema N)`: the package version and the schema version this urdb expects, which is the number of the
  * last file in sql/migrations (src/db/migrate.ts checks they run 1, 2, 3…). Same text as src/cli.ts prints.
  */
 function versionLine() {
