@@ -398,6 +398,19 @@ describe('paths, methods and bodies', () => {
     expect([fresh.status, fresh.json]).toEqual([400, { access_code: ['This field is required.'] }]);
   });
 
+  it('a bulk POST that makes report types each other\'s parents is refused at their positions, nothing written', async () => {
+    const before = await db.count('report_type');
+    const res = await call('POST', 'report-types/', [
+      { name: 'LOOP_1', verbose_name: 'l1', parent: 'LOOP_2' },
+      { name: 'LOOP_2', verbose_name: 'l2', parent: 'LOOP_1' },
+    ]);
+    expect([res.status, res.json]).toEqual([
+      400,
+      [{ parent: ['LOOP_1 would be its own ancestor (a cycle of parents)'] }, { parent: ['LOOP_2 would be its own ancestor (a cycle of parents)'] }],
+    ]);
+    expect(await db.count('report_type')).toBe(before);
+  });
+
   it('a common access code is refused like the CLI refuses it, long as it is, and nothing is written', async () => {
     const before = await db.count('role');
     const common = await call('POST', 'roles/', [{ id: 63, name: 'Common', access_code: 'Password123', units: [], report_types: [] }]);

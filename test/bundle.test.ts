@@ -127,6 +127,30 @@ describe('urdb import / export', () => {
     });
   });
 
+  it('refuses a cycle of report type parents, also through stored types, and writes nothing', async () => {
+    const types = await db.count('report_type');
+    const cycle = {
+      format: 'urdb-bundle/1',
+      report_types: [
+        { name: 'CYCLE_A', verbose_name: 'A', parent: 'CYCLE_B' },
+        { name: 'CYCLE_B', verbose_name: 'B', parent: 'CYCLE_A' },
+      ],
+    };
+    await expect(importBundle(db.ctx(), cycle)).rejects.toSatisfy((err: unknown) => {
+      expect((err as BundleError).problems).toEqual([
+        'report_types[0].parent: CYCLE_A would be its own ancestor (a cycle of parents)',
+        'report_types[1].parent: CYCLE_B would be its own ancestor (a cycle of parents)',
+      ]);
+      return err instanceof BundleError;
+    });
+    // Through a stored type: CANCELED_ORDERS under a new type whose parent is CANCELED_ORDERS.
+    const through = { format: 'urdb-bundle/1', report_types: [{ name: 'CYCLE_C', verbose_name: 'C', parent: 'CANCELED_ORDERS' }, { name: 'CANCELED_ORDERS', verbose_name: 'x', parent: 'CYCLE_C' }] };
+    await expect(importBundle(db.ctx(), through)).rejects.toThrow(BundleError);
+    expect(await db.count('report_type')).toBe(types);
+    const [stored] = await db.sql`select parent_id, verbose_name from report_type where name = 'CANCELED_ORDERS'`;
+    expect(stored!.parent_id).toBeNull();
+  });
+
   it('reports duplicates inside the bundle', async () => {
     const bad = { format: 'urdb-bundle/1', regions: [{ id: 1, name: 'A' }, { id: 1, name: 'A' }] };
     await expect(importBundle(db.ctx(), bad)).rejects.toThrow(BundleError);

@@ -58,8 +58,11 @@ export async function upsertSection(ctx: Ctx, u: SectionUpsert): Promise<Section
     }
     const problems = await checkAgainstDatabase(tx, bundle);
     if (problems.length) throw problemsByPosition(problems, u.fieldNames);
-    const { counts } = await applyBundle(tx, bundle);
-    return counts[u.section];
+    try {
+      return (await applyBundle(tx, bundle)).counts[u.section];
+    } catch (err) {
+      throw err instanceof BundleError ? problemsByPosition(err.problems, u.fieldNames) : err;
+    }
   });
 }
 

@@ -241,6 +241,30 @@ async function syncIdentity(tx: Tx, table: string) {
 
 const ROUTE_BATCH = 25_000;
 
+/**
+ * After the parents are set: a type that is its own ancestor (Y1 → Y2 → Y1, possibly through stored types) is refused,
+ * as `report-types update --parent` refuses it, and the transaction rolls back.
+ */
+async function refuseParentCycles(tx: Tx, types: Bundle['report_types']): Promise<void> {
+  const looped = await tx<{ name: string }[]>`
+    with recursive up(id, ancestor) as (
+      select id, parent_id from report_type where parent_id is not null
+      union
+      select up.id, t.parent_id from up join report_type t on t.id = up.ancestor where t.parent_id is not null
+    )
+    select t.name from up join report_type t on t.id = up.id where up.ancestor = up.id order by t.name
+  `;
+  if (!looped.length) return;
+  const at = new Map(types.map((t, i) => [t.name, i]));
+  throw new BundleError(
+    looped.map(({ name }) => {
+      const i = at.get(name);
+      const text = `${name} would be its own ancestor (a cycle of parents)`;
+      return i === undefined ? `report type ${text}` : `report_types[${i}].parent: ${text}`;
+    }),
+  );
+}
+
 /** Every table an import may write. */
 export const BUNDLE_TABLES = ['region', 'department', 'unit', 'report_type', 'role', 'telegram_chat', 'report_route', 'account_role'];
 
@@ -345,6 +369,7 @@ export async function applyBundle(tx: Tx, b: Bundle, opts: ImportOptions = {}): 
       where t.name = b.name and t.parent_id is distinct from p.id
       returning t.id
     `;
+    await refuseParentCycles(tx, b.report_types);
     const inserted = new Set(written.filter((w) => w.inserted).map((w) => w.id));
     const changed = new Set([...written.filter((w) => !w.inserted).map((w) => w.id), ...reparented.map((r) => r.id)]);
     counts.report_types.inserted += inserted.size;
